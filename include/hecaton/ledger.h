@@ -1,0 +1,112 @@
+/* ledger.h: every transfer between chiplets, counted and costed.
+ *
+ * A collective runs as a sequence of steps; in a step every member knows
+ * the whole set of transfers (hc_xfer). The ledger routes each transfer
+ * (XY), and
+ *   - times the step with rule A (DESIGN.md section 5): a transfer over H
+ *     hops whose busiest link carries L bytes in the step takes
+ *     o + H*alpha + L/(B*eta); the step takes its longest transfer;
+ *   - adds to this rank's counters only what this rank sends (bytes on each
+ *     link of the route, bytes sent, messages, hops) or receives, so that
+ *     summing the ledgers of all ranks counts every byte exactly once.
+ * Counters are kept per phase and per op kind: a tag the caller sets. */
+#ifndef HECATON_LEDGER_H
+#define HECATON_LEDGER_H
+
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hecaton/hw.h"
+#include "hecaton/topo.h"
+
+enum hc_phase { HC_PHASE_FWD, HC_PHASE_BWD, HC_PHASE_OPT, HC_PHASE_OTHER, HC_NPHASES };
+enum hc_opkind {
+  HC_OPK_LINEAR, HC_OPK_NORM, HC_OPK_ATTN, HC_OPK_EMBED, HC_OPK_LOSS,
+  HC_OPK_OTHER, HC_NOPKINDS
+};
+enum hc_coll_kind {
+  HC_COLL_ALLGATHER, HC_COLL_REDUCE_SCATTER, HC_COLL_ALLREDUCE,
+  HC_COLL_BCAST, HC_COLL_REDUCE, HC_NCOLLS
+};
+const char *hc_phase_name(int phase);
+const char *hc_opkind_name(int op);
+const char *hc_coll_name(int coll);
+
+typedef struct {
+  int src, dst;   /* chiplet nodes */
+  uint64_t bytes; /* on the wire */
+} hc_xfer;
+
+typedef struct {
+  uint64_t sent, recv; /* bytes */
+  uint64_t msgs;       /* messages sent */
+  uint64_t hops;       /* sum over messages sent of their hop counts */
+  double nop_time;     /* simulated seconds in collectives */
+} hc_counters;
+
+typedef struct {
+  uint64_t calls;
+  uint64_t bytes;     /* payload: AG output, RS input, AR/bcast/reduce buffer */
+  double bus_bytes;   /* payload x bus factor ((p-1)/p, 2(p-1)/p or 1) */
+  double sim_time;    /* simulated seconds */
+  double wall_time;   /* real seconds (data mode) */
+} hc_coll_stats;
+
+typedef struct {
+  hc_topo topo;
+  hc_hw hw;
+  int me; /* this chiplet's node */
+  int phase, op;
+  int nlinks;
+  uint64_t *link_bytes; /* [HC_NPHASES][HC_NOPKINDS][nlinks], sent by me */
+  hc_counters tag[HC_NPHASES][HC_NOPKINDS];
+  hc_coll_stats coll[HC_NCOLLS];
+  double *load; /* scratch: bytes per link within one step */
+  int *route;   /* scratch: one route */
+} hc_ledger;
+
+void hc_ledger_init(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me);
+void hc_ledger_free(hc_ledger *l);
+void hc_ledger_reset(hc_ledger *l);
+static inline void hc_ledger_set_tag(hc_ledger *l, int phase, int op) {
+  l->phase = phase, l->op = op;
+}
+
+/* Rule A for one step. load must be nlinks zeros and route hc_route_max
+ * ints; load is zero again on return. Pure: no ledger, no MPI. */
+double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
+                    int n, double *load, int *route);
+/* Time the step, count this rank's part of it, add the time to the current
+ * tag; returns the step's simulated time. */
+double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n);
+void hc_ledger_collective(hc_ledger *l, int coll, uint64_t bytes,
+                          double bus_factor, double sim_time, double wall);
+
+/* Sums over tags of this rank's ledger. */
+hc_counters hc_ledger_totals(const hc_ledger *l);
+uint64_t hc_ledger_link_bytes(const hc_ledger *l, int link);
+
+/* The whole mesh's ledger, gathered on rank 0. */
+typedef struct {
+  hc_topo topo;
+  hc_hw hw;
+  int nodes, nlinks;
+  uint64_t *link_bytes;  /* [HC_NPHASES][HC_NOPKINDS][nlinks], all senders */
+  hc_counters *chiplet;  /* [nodes]: each rank's totals over tags */
+  hc_counters tag[HC_NPHASES][HC_NOPKINDS]; /* sums; nop_time: max */
+  hc_coll_stats coll[HC_NCOLLS]; /* max over ranks (ranks run in step) */
+} hc_ledger_report;
+
+/* Collective over comm (all chiplets); out is filled on rank 0 only. */
+void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out);
+void hc_ledger_report_free(hc_ledger_report *r);
+uint64_t hc_report_link_total(const hc_ledger_report *r, int link);
+/* Human-readable summary: per collective kind, per tag, busiest links. */
+void hc_ledger_print(const hc_ledger_report *r, FILE *f);
+/* HDF5 per-link and per-chiplet tables under /metrics/ (written to a
+ * temporary name, then renamed). 0 ok, -1 with a message. */
+int hc_ledger_write_h5(const hc_ledger_report *r, const char *path, char *err,
+                       size_t errlen);
+
+#endif

@@ -1,0 +1,34 @@
+/* main.c: `hecaton <command> [options]`, one MPI rank per chiplet. */
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: mpirun -np N hecaton <command> [options]\n"
+          "commands:\n"
+          "  bench-collectives   simulated and real cost of each collective on rows,\n"
+          "                      columns and the whole mesh, 1 KiB .. 64 MiB\n"
+          "run 'hecaton <command> --help' for its options.\n");
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank, rc = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (rank == 0) usage(argc < 2 ? stderr : stdout);
+    rc = argc < 2;
+  } else if (!strcmp(argv[1], "bench-collectives")) {
+    rc = hc_cmd_bench_collectives(argc, argv);
+  } else {
+    if (rank == 0) {
+      fprintf(stderr, "hecaton: error: unknown command '%s'\n", argv[1]);
+      usage(stderr);
+    }
+  }
+  MPI_Finalize();
+  return rc;
+}

@@ -1,0 +1,84 @@
+/* util.c: checked allocation, error formatting, size parsing. */
+#define _POSIX_C_SOURCE 200809L
+#include "hecaton/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+void *hc_malloc_check(size_t n, const char *file, int line) {
+  void *p = malloc(n ? n : 1);
+  if (!p) hc_die(file, line, "out of memory allocating %zu bytes", n);
+  return p;
+}
+
+void *hc_calloc_check(size_t count, size_t size, const char *file, int line) {
+  void *p = calloc(count ? count : 1, size ? size : 1);
+  if (!p) hc_die(file, line, "out of memory allocating %zu x %zu bytes", count, size);
+  return p;
+}
+
+void hc_die(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "hecaton: internal error at %s:%d: ", file, line);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  fflush(stderr);
+  int init = 0;
+  MPI_Initialized(&init);
+  if (init) MPI_Abort(MPI_COMM_WORLD, 2);
+  abort();
+}
+
+int hc_err(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+int hc_parse_size(const char *s, size_t *out) {
+  if (!s || !isdigit((unsigned char)*s)) return -1;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno) return -1;
+  unsigned shift = 0;
+  switch (toupper((unsigned char)*end)) {
+    case '\0': break;
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    default: return -1;
+  }
+  if (*end == 'i' || *end == 'I') end++;
+  if (*end == 'b' || *end == 'B') end++;
+  if (*end != '\0') return -1;
+  if (shift && v > (~0ULL >> shift)) return -1;
+  *out = (size_t)(v << shift);
+  return 0;
+}
+
+const char *hc_fmt_bytes(double b, char *buf, size_t len) {
+  static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024.0 && u < 5) { b /= 1024.0; u++; }
+  if (u == 0) snprintf(buf, len, "%.0f B", b);
+  else snprintf(buf, len, "%.*f %s", b < 10 ? 2 : 1, b, unit[u]);
+  return buf;
+}
+
+double hc_wtime(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
