@@ -38,16 +38,29 @@ int hc_unit_main(const char *suite, const hc_test *tests, size_t n) {
   return (failed || ran == 0) ? 1 : 0;
 }
 
-int hc_mpi_main(int argc, char **argv, const char *suite, const hc_test *tests, size_t n) {
+int hc_mpi_main(int argc, char **argv, const char *suite, const hc_test *tests, size_t n,
+                int (*setup)(void)) {
   MPI_Init(&argc, &argv);
   hc_test_argc = argc, hc_test_argv = argv;
   MPI_Comm_rank(MPI_COMM_WORLD, &hc_test_rank);
+  int bad = setup ? setup() != 0 : 0, anybad;
+  MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (anybad) {
+    if (hc_test_rank == 0) fprintf(stderr, "%s: test set-up failed\n", suite);
+    MPI_Finalize();
+    return 1;
+  }
   if (register_suite(suite, tests, n)) {
     fprintf(stderr, "CUnit set-up failed: %s\n", CU_get_error_msg());
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  CU_basic_set_mode(hc_test_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
-  CU_basic_run_tests();
+  /* Rank 0 reports; the others run quietly (checks are collective). */
+  if (hc_test_rank == 0) {
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+  } else {
+    CU_run_all_tests();
+  }
   int failed = (int)(CU_get_number_of_failures() + CU_get_number_of_tests_failed());
   int ran = (int)CU_get_number_of_tests_run(), any;
   CU_cleanup_registry();

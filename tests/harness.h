@@ -17,8 +17,10 @@ typedef struct {
 
 int hc_unit_main(const char *suite, const hc_test *tests, size_t n);
 /* Calls MPI_Init/MPI_Finalize itself; argv after MPI_Init is left in
- * hc_test_argc/hc_test_argv for the tests. */
-int hc_mpi_main(int argc, char **argv, const char *suite, const hc_test *tests, size_t n);
+ * hc_test_argc/hc_test_argv, then setup() (if any) runs on every rank; a
+ * non-zero return on any rank ends the run with exit code 1. */
+int hc_mpi_main(int argc, char **argv, const char *suite, const hc_test *tests, size_t n,
+                int (*setup)(void));
 extern int hc_test_argc;
 extern char **hc_test_argv;
 extern int hc_test_rank;
