@@ -453,7 +453,7 @@ static int setup(void) {
   for (int a = 1; a + 1 < hc_test_argc; a++)
     if (!strcmp(hc_test_argv[a], "--mesh")) spec = hc_test_argv[a + 1];
   char err[HC_ERRLEN];
-  if (!spec || hc_hw_load("models/hw/standard.ini", &g_hw, err, sizeof err)) {
+  if (!spec || hc_hw_load(HECATON_SOURCE_DIR "/models/hw/standard.ini", &g_hw, err, sizeof err)) {
     if (hc_test_rank == 0) fprintf(stderr, "usage: test_collectives --mesh RxC (%s)\n", spec ? err : "");
     return -1;
   }
