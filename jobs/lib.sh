@@ -1,0 +1,46 @@
+# jobs/lib.sh: shared by the job scripts (sourced, not run).
+# Installs missing Debian packages, builds, and launches MPI jobs with the
+# settings this kind of machine needs.
+
+HC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HC_BUILD=${HC_BUILD:-$HC_ROOT/build}
+HC_PACKAGES="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev \
+libhdf5-openmpi-dev hdf5-tools libcunit1-dev libinih-dev"
+
+hc_log() { printf '[hecaton] %s\n' "$*"; }
+
+# Install only what is missing (apt-get needs root; sudo is used if present).
+hc_deps() {
+  local missing=""
+  for p in $HC_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  hc_log "installing Debian packages:$missing"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
+}
+
+hc_build() {
+  hc_log "building in $HC_BUILD"
+  cmake -S "$HC_ROOT" -B "$HC_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$HC_BUILD" -j "$(nproc)"
+}
+
+# One BLAS thread per rank and yielding ranks, so oversubscribed meshes
+# (more chiplets than cores) do not spin; root needs OpenMPI's consent.
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
+export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
+export OMPI_MCA_rmaps_base_oversubscribe=${OMPI_MCA_rmaps_base_oversubscribe:-1}
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+
+# hc_mpirun NP ARGS...: the hecaton binary on NP ranks.
+hc_mpirun() {
+  local np=$1
+  shift
+  mpirun --oversubscribe -np "$np" "$HC_BUILD/hecaton" "$@"
+}
