@@ -1,0 +1,90 @@
+/* model.h: the Llama layer sequence, written once for every parallel method.
+ *
+ * A method (hc_method) supplies the layouts and the parallel operations:
+ * where the residual stream lives (layout L1: T1 tokens x h1 features) and
+ * where heads and FFN columns live (layout L2: T2 tokens of b2 whole
+ * sequences x nh2 query heads, nkv2 KV heads, f2 FFN columns, V2 vocabulary
+ * columns), the embedding, the RMSNorm statistics, the linears between L1
+ * and L2 and the loss. The model code below names the layout changes; the
+ * method does them (and counts them, when it communicates). RoPE,
+ * attention, SwiGLU and residual adds are local in every method.
+ *
+ * No MPI here: the single-process reference is one method (single.c); the
+ * mesh methods live in src/parallel. In phantom mode (dry-run) no activation
+ * is allocated and no kernel runs: the method's operations still run their
+ * schedule, so the ledger is the one of a real step. */
+#ifndef HECATON_MODEL_H
+#define HECATON_MODEL_H
+
+#include "hecaton/model_config.h"
+#include "hecaton/params.h"
+
+typedef struct hc_method hc_method;
+
+typedef struct {
+  /* x1 (T1, h1) <- embedding of the tokens (T global inputs, all chiplets) */
+  void (*embed_fwd)(hc_method *m, float *x1, const int *tokens);
+  void (*embed_bwd)(hc_method *m, const float *dx1, const int *tokens);
+  /* RMSNorm in L1, gain g (h1); rstd (T1) saved. dx1, dg +=. */
+  void (*norm_fwd)(hc_method *m, float *out1, float *rstd, const float *x1, const float *g);
+  void (*norm_bwd)(hc_method *m, float *dx1, float *dg, const float *dout1, const float *rstd,
+                   const float *x1, const float *g);
+  /* n linears sharing the input x1 (L1) -> y2[k] (T2, nout2[k]) in L2, with
+   * local weight shards w[k] (nout2[k], h1). Backward: dx1 +=, dw[k] +=. */
+  void (*lin12_fwd)(hc_method *m, int n, float *const *y2, const float *x1,
+                    const float *const *w, const int *nout2);
+  void (*lin12_bwd)(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
+                    const float *x1, const float *const *w, const int *nout2);
+  /* x2 (T2, nin2) in L2 -> y1 (T1, h1) in L1, weight shard w (h1, nin2).
+   * Backward: dx2 +=, dw +=. */
+  void (*lin21_fwd)(hc_method *m, float *y1, const float *x2, const float *w, int nin2);
+  void (*lin21_bwd)(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
+                    const float *w, int nin2);
+  /* Mean cross-entropy over all T tokens from logits2 (T2, V2); writes (=)
+   * dlogits2. targets: the T global targets. Returns the global loss. */
+  float (*loss)(hc_method *m, float *dlogits2, const float *logits2, const int *targets);
+  /* After backward: whatever gradient reductions the method owes (norm
+   * gains held by several chiplets, replicated KV heads). May be NULL. */
+  void (*grads_done)(hc_method *m);
+  /* Global sum of squares of the gradients (for clipping). */
+  double (*grad_sumsq)(hc_method *m);
+} hc_method_ops;
+
+struct hc_method {
+  const char *name;
+  hc_model_config cfg;
+  int b, s;           /* global batch: b sequences of s tokens */
+  int T1, h1;         /* layout L1 */
+  int b2, T2;         /* layout L2: b2 whole sequences, T2 = b2 * s tokens */
+  int nh2, nkv2;      /* query / KV heads held in L2 */
+  int f2, V2;         /* FFN and vocabulary columns held in L2 */
+  int phantom;        /* dry-run: no data, no FLOPs */
+  hc_params *p;       /* this chiplet's parameter shards (local shapes) */
+  const hc_method_ops *ops;
+  void *ctx;          /* the method's own state */
+};
+
+/* Activations of one step, saved for backward, sized by the method. */
+typedef struct {
+  hc_method *m;
+  int L;
+  float *x;        /* (L+1) x (T1, h1): residual stream entering each layer, then final */
+  float *xn1, *rstd1, *q, *k, *v, *att, *lse, *xmid, *xn2, *rstd2, *gate, *up, *hsw;
+  float *xnf, *rstdf, *logits, *dlogits;
+  float *buf1a, *buf1b, *buf2a, *buf2b, *buf2c, *buf2d, *buf2e; /* backward scratch */
+  int *tokens, *targets; /* (T) each */
+  size_t bytes;    /* activation memory held */
+  float loss;
+} hc_model;
+
+void hc_model_init(hc_model *md, hc_method *m);
+void hc_model_free(hc_model *md);
+/* batch: (b, s+1) token ids, the same on every chiplet. Returns the loss. */
+float hc_model_forward(hc_model *md, const int *batch);
+/* Gradients += (the caller zeroes them once per step), then grads_done. */
+void hc_model_backward(hc_model *md);
+
+/* The single-process reference method over full tensors in p. */
+void hc_single_method(hc_method *m, hc_params *p, int b, int s);
+
+#endif

@@ -1,0 +1,172 @@
+/* model.c: one Llama training step's forward and backward through a
+ * method's layouts and parallel operations (model.h). */
+#include "hecaton/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hecaton/kernels.h"
+#include "hecaton/util.h"
+
+static float *alloc(hc_model *md, size_t n) {
+  if (md->m->phantom) return NULL;
+  md->bytes += n * sizeof(float);
+  return hc_calloc(n, sizeof(float));
+}
+
+void hc_model_init(hc_model *md, hc_method *m) {
+  memset(md, 0, sizeof *md);
+  md->m = m;
+  const hc_model_config *c = &m->cfg;
+  int d = hc_model_head_dim(c);
+  size_t L = (size_t)c->n_layers, n1 = (size_t)m->T1 * m->h1, T1 = (size_t)m->T1;
+  size_t T2 = (size_t)m->T2, nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d, nf = T2 * m->f2;
+  md->L = c->n_layers;
+  md->x = alloc(md, (L + 1) * n1);
+  md->xn1 = alloc(md, L * n1), md->rstd1 = alloc(md, L * T1);
+  md->q = alloc(md, L * nq), md->k = alloc(md, L * nkv), md->v = alloc(md, L * nkv);
+  md->att = alloc(md, L * nq), md->lse = alloc(md, L * (size_t)m->b2 * m->nh2 * m->s);
+  md->xmid = alloc(md, L * n1), md->xn2 = alloc(md, L * n1), md->rstd2 = alloc(md, L * T1);
+  md->gate = alloc(md, L * nf), md->up = alloc(md, L * nf), md->hsw = alloc(md, L * nf);
+  md->xnf = alloc(md, n1), md->rstdf = alloc(md, T1);
+  md->logits = alloc(md, T2 * m->V2), md->dlogits = alloc(md, T2 * m->V2);
+  size_t big2 = nf > nq ? nf : nq;
+  if (T2 * (size_t)m->V2 > big2) big2 = T2 * (size_t)m->V2;
+  md->buf1a = alloc(md, n1), md->buf1b = alloc(md, n1);
+  md->buf2a = alloc(md, big2), md->buf2b = alloc(md, big2), md->buf2c = alloc(md, big2);
+  md->buf2d = alloc(md, big2), md->buf2e = alloc(md, big2);
+  size_t T = (size_t)m->b * m->s;
+  md->tokens = hc_malloc(T * sizeof(int));
+  md->targets = hc_malloc(T * sizeof(int));
+}
+
+void hc_model_free(hc_model *md) {
+  float *bufs[] = {md->x, md->xn1, md->rstd1, md->q, md->k, md->v, md->att, md->lse,
+                   md->xmid, md->xn2, md->rstd2, md->gate, md->up, md->hsw, md->xnf,
+                   md->rstdf, md->logits, md->dlogits, md->buf1a, md->buf1b, md->buf2a,
+                   md->buf2b, md->buf2c, md->buf2d, md->buf2e};
+  for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
+  free(md->tokens), free(md->targets);
+  memset(md, 0, sizeof *md);
+}
+
+/* Per-layer slices (NULL stays NULL in phantom mode). */
+static float *at(float *base, size_t l, size_t per) { return base ? base + l * per : NULL; }
+#define P(kind, l) hc_param_ptr(m->p, m->p->params, (kind), (l))
+#define G(kind, l) hc_param_ptr(m->p, m->p->grads, (kind), (l))
+
+static void add(float *y, const float *x, size_t n) {
+  if (y) for (size_t k = 0; k < n; k++) y[k] += x[k];
+}
+static void zero(float *y, size_t n) {
+  if (y) memset(y, 0, n * sizeof(float));
+}
+
+float hc_model_forward(hc_model *md, const int *batch) {
+  hc_method *m = md->m;
+  const hc_method_ops *op = m->ops;
+  const hc_model_config *c = &m->cfg;
+  int d = hc_model_head_dim(c), ph = m->phantom;
+  size_t n1 = (size_t)m->T1 * m->h1, T1 = (size_t)m->T1, T2 = (size_t)m->T2;
+  size_t nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d, nf = T2 * m->f2;
+  for (int b = 0; b < m->b; b++)
+    for (int t = 0; t < m->s; t++) {
+      md->tokens[b * m->s + t] = batch[b * (m->s + 1) + t];
+      md->targets[b * m->s + t] = batch[b * (m->s + 1) + t + 1];
+    }
+  op->embed_fwd(m, md->x, md->tokens);
+  for (int l = 0; l < md->L; l++) {
+    float *x = at(md->x, l, n1), *xn1 = at(md->xn1, l, n1), *rstd1 = at(md->rstd1, l, T1);
+    float *q = at(md->q, l, nq), *k = at(md->k, l, nkv), *v = at(md->v, l, nkv);
+    float *att = at(md->att, l, nq), *lse = at(md->lse, l, (size_t)m->b2 * m->nh2 * m->s);
+    float *xmid = at(md->xmid, l, n1), *xn2 = at(md->xn2, l, n1), *rstd2 = at(md->rstd2, l, T1);
+    float *gate = at(md->gate, l, nf), *up = at(md->up, l, nf), *hsw = at(md->hsw, l, nf);
+    float *xnext = at(md->x, l + 1, n1);
+    /* attention block: x -> norm (L1) -> q, k, v (L2) -> attention -> wo (L1) */
+    op->norm_fwd(m, xn1, rstd1, x, P(HC_P_ATTENTION_NORM, l));
+    float *qkv[3] = {q, k, v};
+    const float *wqkv[3] = {P(HC_P_WQ, l), P(HC_P_WK, l), P(HC_P_WV, l)};
+    int nqkv[3] = {m->nh2 * d, m->nkv2 * d, m->nkv2 * d};
+    op->lin12_fwd(m, 3, qkv, xn1, wqkv, nqkv);
+    if (!ph) {
+      hc_rope_forward(q, q, m->b2, m->s, m->nh2, d, c->rope_theta);
+      hc_rope_forward(k, k, m->b2, m->s, m->nkv2, d, c->rope_theta);
+      hc_attention_forward(att, lse, q, k, v, m->b2, m->s, m->nh2, m->nkv2, d);
+    }
+    op->lin21_fwd(m, xmid, att, P(HC_P_WO, l), m->nh2 * d);
+    add(xmid, x, n1);
+    /* feed-forward block: norm -> gate, up (L2) -> SwiGLU -> down (L1) */
+    op->norm_fwd(m, xn2, rstd2, xmid, P(HC_P_FFN_NORM, l));
+    float *gu[2] = {gate, up};
+    const float *w13[2] = {P(HC_P_W1, l), P(HC_P_W3, l)};
+    int nf2[2] = {m->f2, m->f2};
+    op->lin12_fwd(m, 2, gu, xn2, w13, nf2);
+    if (!ph) hc_swiglu_forward(hsw, gate, up, nf);
+    op->lin21_fwd(m, xnext, hsw, P(HC_P_W2, l), m->f2);
+    add(xnext, xmid, n1);
+  }
+  op->norm_fwd(m, md->xnf, md->rstdf, at(md->x, (size_t)md->L, n1), P(HC_P_NORM, -1));
+  float *lg[1] = {md->logits};
+  const float *wout[1] = {P(HC_P_OUTPUT, -1)};
+  int nv[1] = {m->V2};
+  op->lin12_fwd(m, 1, lg, md->xnf, wout, nv);
+  md->loss = op->loss(m, md->dlogits, md->logits, md->targets);
+  return md->loss;
+}
+
+void hc_model_backward(hc_model *md) {
+  hc_method *m = md->m;
+  const hc_method_ops *op = m->ops;
+  const hc_model_config *c = &m->cfg;
+  int d = hc_model_head_dim(c), ph = m->phantom;
+  size_t n1 = (size_t)m->T1 * m->h1, T1 = (size_t)m->T1, T2 = (size_t)m->T2;
+  size_t nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d, nf = T2 * m->f2;
+  float *dx = md->buf1a, *dn = md->buf1b; /* d(residual), d(normed) in L1 */
+
+  /* loss -> LM head -> final norm */
+  zero(dn, n1), zero(dx, n1);
+  float *dwout[1] = {G(HC_P_OUTPUT, -1)};
+  const float *dlg[1] = {md->dlogits}, *wout[1] = {P(HC_P_OUTPUT, -1)};
+  int nv[1] = {m->V2};
+  op->lin12_bwd(m, 1, dn, dwout, dlg, md->xnf, wout, nv);
+  op->norm_bwd(m, dx, G(HC_P_NORM, -1), dn, md->rstdf, at(md->x, (size_t)md->L, n1),
+               P(HC_P_NORM, -1));
+
+  for (int l = md->L - 1; l >= 0; l--) {
+    float *x = at(md->x, l, n1), *xn1 = at(md->xn1, l, n1), *rstd1 = at(md->rstd1, l, T1);
+    float *q = at(md->q, l, nq), *k = at(md->k, l, nkv), *v = at(md->v, l, nkv);
+    float *att = at(md->att, l, nq), *lse = at(md->lse, l, (size_t)m->b2 * m->nh2 * m->s);
+    float *xmid = at(md->xmid, l, n1), *xn2 = at(md->xn2, l, n1), *rstd2 = at(md->rstd2, l, T1);
+    float *gate = at(md->gate, l, nf), *up = at(md->up, l, nf), *hsw = at(md->hsw, l, nf);
+    /* xnext = xmid + w2(swiglu(w1 xn2, w3 xn2)): dx flows to xmid unchanged. */
+    float *dh = md->buf2a, *dg = md->buf2b, *du = md->buf2c;
+    zero(dh, nf), zero(dg, nf), zero(du, nf), zero(dn, n1);
+    op->lin21_bwd(m, dh, G(HC_P_W2, l), dx, hsw, P(HC_P_W2, l), m->f2);
+    if (!ph) hc_swiglu_backward(dg, du, dh, gate, up, nf);
+    float *dw13[2] = {G(HC_P_W1, l), G(HC_P_W3, l)};
+    const float *dgu[2] = {dg, du}, *w13[2] = {P(HC_P_W1, l), P(HC_P_W3, l)};
+    int nf2[2] = {m->f2, m->f2};
+    op->lin12_bwd(m, 2, dn, dw13, dgu, xn2, w13, nf2);
+    op->norm_bwd(m, dx, G(HC_P_FFN_NORM, l), dn, rstd2, xmid, P(HC_P_FFN_NORM, l));
+    /* xmid = x + wo(attention(rope(q), rope(k), v)): dx flows to x unchanged.
+     * q and k were saved after rotation; RoPE's backward rotates back. */
+    float *datt = md->buf2a, *dqr = md->buf2b, *dkr = md->buf2c, *dv = md->buf2d;
+    float *dq = md->buf2e, *dk = md->buf2a; /* dk reuses datt once it is spent */
+    zero(datt, nq), zero(dqr, nq), zero(dkr, nkv), zero(dv, nkv), zero(dn, n1);
+    op->lin21_bwd(m, datt, G(HC_P_WO, l), dx, att, P(HC_P_WO, l), m->nh2 * d);
+    if (!ph) {
+      hc_attention_backward(dqr, dkr, dv, datt, lse, q, k, v, m->b2, m->s, m->nh2, m->nkv2, d);
+      zero(dq, nq), zero(dk, nkv);
+      hc_rope_backward(dq, dqr, m->b2, m->s, m->nh2, d, c->rope_theta);
+      hc_rope_backward(dk, dkr, m->b2, m->s, m->nkv2, d, c->rope_theta);
+    }
+    float *dwqkv[3] = {G(HC_P_WQ, l), G(HC_P_WK, l), G(HC_P_WV, l)};
+    const float *dqkv[3] = {dq, dk, dv};
+    const float *wqkv[3] = {P(HC_P_WQ, l), P(HC_P_WK, l), P(HC_P_WV, l)};
+    int nqkv[3] = {m->nh2 * d, m->nkv2 * d, m->nkv2 * d};
+    op->lin12_bwd(m, 3, dn, dwqkv, dqkv, xn1, wqkv, nqkv);
+    op->norm_bwd(m, dx, G(HC_P_ATTENTION_NORM, l), dn, rstd1, x, P(HC_P_ATTENTION_NORM, l));
+  }
+  op->embed_bwd(m, dx, md->tokens);
+  if (op->grads_done) op->grads_done(m);
+}
