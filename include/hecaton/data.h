@@ -19,6 +19,7 @@
 #define HC_LLMC_MAGIC 20240520
 #define HC_LLMC_VERSION 1
 #define HC_LLMC_HEADER_INTS 256
+#define HC_GPT2_VOCAB 50257
 
 typedef struct {
   uint32_t *ids;
@@ -60,7 +61,8 @@ void hc_loader_free(hc_loader *l);
 void hc_loader_next(hc_loader *l, int *out, int b);
 /* Continue from a saved data position. */
 void hc_loader_seek(hc_loader *l, uint64_t epoch, uint64_t pos);
-/* Validation windows [k*b, (k+1)*b), wrapping around; same every call. */
+/* Validation windows [k*b, (k+1)*b), wrapping around; same every call.
+ * Only when n_val > 0. */
 void hc_loader_val(const hc_loader *l, size_t k, int *out, int b);
 
 #endif

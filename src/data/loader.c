@@ -26,7 +26,7 @@ int hc_loader_init(hc_loader *l, const hc_tokens *t, int s, int b, double val_fr
                    uint64_t seed, char *err, size_t errlen) {
   memset(l, 0, sizeof *l);
   if (s < 1 || b < 1) return hc_err(err, errlen, "batch and sequence length must be positive");
-  if (val_fraction < 0 || val_fraction >= 1)
+  if (!(val_fraction >= 0 && val_fraction < 1)) /* NaN fails too */
     return hc_err(err, errlen, "validation fraction %g must be in [0, 1)", val_fraction);
   l->tok = t, l->s = s, l->seed = seed;
   l->train_end = (size_t)((double)t->n * (1.0 - val_fraction));
@@ -71,6 +71,7 @@ void hc_loader_seek(hc_loader *l, uint64_t epoch, uint64_t pos) {
 }
 
 void hc_loader_val(const hc_loader *l, size_t k, int *out, int b) {
+  HC_ASSERT(l->n_val > 0);
   for (int q = 0; q < b; q++) {
     size_t w = (k * (size_t)b + (size_t)q) % l->n_val;
     copy_window(l, l->train_end + w * (size_t)l->s, out + (size_t)q * (size_t)(l->s + 1));

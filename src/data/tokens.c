@@ -21,7 +21,7 @@ int hc_tokens_load(const char *path, hc_tokens *t, char *err, size_t errlen) {
   long long vocab = 0;
   if (hc_h5_read(f, "/tokens", H5T_NATIVE_UINT32, &ndim, dims, &data) || ndim != 1)
     hc_err(err, errlen, "%s: no readable 1-D dataset /tokens", path);
-  else if (hc_h5_attr_read_int(f, "vocab_size", &vocab) || vocab < 1 || vocab > (1LL << 31))
+  else if (hc_h5_attr_read_int(f, "vocab_size", &vocab) || vocab < 1 || vocab > 0x7fffffffLL)
     hc_err(err, errlen, "%s: missing or invalid attribute vocab_size", path);
   else
     rc = 0;
@@ -46,6 +46,10 @@ int hc_tokens_load(const char *path, hc_tokens *t, char *err, size_t errlen) {
 
 int hc_tokens_save(const char *path, const uint32_t *ids, size_t n, int vocab_size,
                    const char *tokenizer, char *err, size_t errlen) {
+  for (size_t k = 0; k < n; k++)
+    if (ids[k] >= (uint32_t)vocab_size)
+      return hc_err(err, errlen, "%s: token %zu is %u, not below vocab_size %d", path, k, ids[k],
+                    vocab_size);
   char tmp[4096];
   hid_t f = hc_h5_create_tmp(path, MPI_COMM_NULL, tmp, sizeof tmp);
   int ok = f >= 0;
@@ -120,6 +124,9 @@ static int llmc_tokens(const char *path, const unsigned char *b, size_t n, uint3
   for (size_t k = 0; k < m; k++) {
     uint16_t v;
     memcpy(&v, b + sizeof hdr + 2 * k, 2);
+    if (v >= HC_GPT2_VOCAB)
+      return hc_err(err, errlen, "%s: token %zu is %u, outside the GPT-2 vocabulary of %d", path,
+                    k, v, HC_GPT2_VOCAB);
     (*ids)[(*len)++] = v;
   }
   return 0;
@@ -168,10 +175,11 @@ int hc_prepare(const char *const *inputs, int n_inputs, const char *out, size_t 
     }
   }
   if (len == 0) {
-    hc_err(err, errlen, "prepare: the inputs hold no tokens");
+    hc_err(err, errlen, "%s%s: no tokens in the input%s", inputs[0], n_inputs > 1 ? " ..." : "",
+           n_inputs > 1 ? "s" : "");
     goto fail;
   }
-  if (hc_tokens_save(out, ids, len, kind ? 50257 : 256, kind ? "gpt2" : "byte", err, errlen))
+  if (hc_tokens_save(out, ids, len, kind ? HC_GPT2_VOCAB : 256, kind ? "gpt2" : "byte", err, errlen))
     goto fail;
   free(ids);
   *n_out = len;

@@ -1,0 +1,48 @@
+/* train.h: the training loop, the same for every method: batches from the
+ * loader, forward and backward through the model, global gradient-norm
+ * clipping, AdamW on this chiplet's shards, validation, checkpoints. */
+#ifndef HECATON_TRAIN_H
+#define HECATON_TRAIN_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "hecaton/checkpoint.h"
+#include "hecaton/data.h"
+#include "hecaton/model.h"
+
+typedef struct {
+  int steps;                 /* total optimizer steps (a resumed run continues to it) */
+  double lr, min_lr;         /* peak and final learning rate */
+  long warmup;               /* linear warm-up steps */
+  double weight_decay, clip; /* clip <= 0: no clipping */
+  double beta1, beta2, eps;
+  uint64_t seed;             /* weight initialisation */
+  int val_every, val_batches;
+  int log_every;
+  const char *save;          /* checkpoint path (written every save_every and at the end) */
+  int save_every;
+  const char *resume;        /* checkpoint to start from */
+  const char *dump_grads;    /* gradient dump of the first step */
+} hc_train_opts;
+
+void hc_train_defaults(hc_train_opts *o);
+
+typedef struct {
+  hc_method *m;
+  hc_block_fn block; /* where this rank's shards sit in the full tensors */
+  void *block_ctx;
+  MPI_Comm comm;     /* all chiplets (checkpoint I/O, verdicts) */
+  hc_loader *data;
+  /* results */
+  float first_loss, last_loss, last_val;
+  double seconds;
+} hc_trainer;
+
+/* Runs the loop, printing progress on rank 0. Returns 0, or -1 after one
+ * message from rank 0 (collective). */
+int hc_train_run(hc_trainer *tr, const hc_train_opts *o);
+/* Mean validation loss over n batches (forward only). */
+float hc_train_validate(hc_trainer *tr, hc_model *md, int n);
+
+#endif

@@ -1,0 +1,228 @@
+/* checkpoint.c: parallel-HDF5 checkpoints and gradient dumps of full tensors. */
+#include "hecaton/checkpoint.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hecaton/h5io.h"
+#include "hecaton/util.h"
+
+void hc_block_whole(void *ctx, size_t tensor, hc_block *blk) {
+  const hc_params *p = ctx;
+  const hc_param_spec *s = &p->tensors[tensor].spec;
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  *blk = (hc_block){0, s->shape[0], 0, s->ndim == 2 ? s->shape[1] : 1, rank == 0};
+}
+
+/* The model config as attributes of the root group. */
+static const char *kCfgInts[] = {"dim", "n_layers", "n_heads", "n_kv_heads", "ffn_dim",
+                                 "vocab_size", "max_seq_len"};
+static int *cfg_int(hc_model_config *c, int k) {
+  int *f[] = {&c->dim, &c->n_layers, &c->n_heads, &c->n_kv_heads, &c->ffn_dim,
+              &c->vocab_size, &c->max_seq_len};
+  return f[k];
+}
+
+static int write_config(hid_t f, const hc_model_config *cfg) {
+  hc_model_config c = *cfg;
+  int rc = 0;
+  for (int k = 0; k < 7; k++) rc |= hc_h5_attr_write_int(f, kCfgInts[k], *cfg_int(&c, k));
+  rc |= hc_h5_attr_write_double(f, "norm_eps", c.norm_eps);
+  rc |= hc_h5_attr_write_double(f, "rope_theta", c.rope_theta);
+  rc |= hc_h5_attr_write_string(f, "model", c.name);
+  return rc;
+}
+
+static int check_config(hid_t f, const char *path, const hc_model_config *want, char *err,
+                        size_t errlen) {
+  hc_model_config c = *want;
+  for (int k = 0; k < 7; k++) {
+    long long v;
+    if (hc_h5_attr_read_int(f, kCfgInts[k], &v))
+      return hc_err(err, errlen, "%s: no model attribute '%s' (not a hecaton checkpoint?)", path,
+                    kCfgInts[k]);
+    if (v != *cfg_int(&c, k))
+      return hc_err(err, errlen,
+                    "%s: checkpoint is of a different model: %s %lld in the file, %d in the "
+                    "model config '%s'",
+                    path, kCfgInts[k], v, *cfg_int(&c, k), want->name);
+  }
+  return 0;
+}
+
+/* Does every component of an absolute path exist? (H5Lexists fails on a
+ * path whose parent group is missing.) */
+static int path_exists(hid_t f, const char *path) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char keep = *p;
+      *p = '\0';
+      if (H5Lexists(f, buf, H5P_DEFAULT) <= 0) return 0;
+      if (keep == '\0') return 1;
+      *p = keep;
+    }
+  }
+}
+
+/* Create (write) or open (read) one dataset and move this rank's block. */
+static int move_tensor(hid_t f, const char *dsname, const hc_param_spec *s, const hc_block *blk,
+                       float *local, int writing) {
+  hsize_t dims[2] = {s->shape[0], s->ndim == 2 ? s->shape[1] : 1};
+  int nd = s->ndim;
+  hid_t ds;
+  if (writing) {
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t sp = H5Screate_simple(nd, dims, NULL);
+    ds = H5Dcreate2(f, dsname, H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(sp);
+    H5Pclose(lcpl);
+  } else {
+    ds = path_exists(f, dsname) ? H5Dopen2(f, dsname, H5P_DEFAULT) : -1;
+  }
+  if (ds < 0) return -1;
+  hid_t fsp = H5Dget_space(ds);
+  int ok = H5Sget_simple_extent_ndims(fsp) == nd;
+  hsize_t got[2] = {0, 1};
+  if (ok) H5Sget_simple_extent_dims(fsp, got, NULL);
+  ok = ok && got[0] == dims[0] && (nd == 1 || got[1] == dims[1]);
+  int active = writing ? blk->writer : 1;
+  hsize_t start[2] = {blk->r0, blk->c0}, count[2] = {blk->nr, blk->nc};
+  hsize_t mcount = (hsize_t)(blk->nr * blk->nc);
+  hid_t msp = H5Screate_simple(1, &mcount, NULL);
+  if (ok && active && mcount > 0) {
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+  } else {
+    H5Sselect_none(fsp);
+    H5Sselect_none(msp);
+  }
+  hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
+  herr_t rc = writing ? H5Dwrite(ds, H5T_NATIVE_FLOAT, msp, fsp, xfer, local)
+                      : H5Dread(ds, H5T_NATIVE_FLOAT, msp, fsp, xfer, local);
+  H5Pclose(xfer);
+  H5Sclose(msp);
+  H5Sclose(fsp);
+  H5Dclose(ds);
+  return (ok && rc >= 0) ? 0 : -1;
+}
+
+/* Every tensor of one buffer under `prefix`. */
+static int move_all(hid_t f, const char *prefix, const hc_params *p, const float *buf,
+                    hc_block_fn fn, void *ctx, int writing, char *bad, size_t badlen) {
+  for (size_t t = 0; t < p->n_tensors; t++) {
+    hc_block blk;
+    fn(ctx, t, &blk);
+    char name[256];
+    snprintf(name, sizeof name, "%s/%s", prefix, p->tensors[t].spec.name);
+    float *local = (float *)buf + p->tensors[t].offset;
+    if (move_tensor(f, name, &p->tensors[t].spec, &blk, local, writing)) {
+      snprintf(bad, badlen, "%s", name);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int save_common(const char *path, MPI_Comm comm, hid_t *fout, char *tmp, size_t tmplen,
+                       char *err, size_t errlen) {
+  *fout = hc_h5_create_tmp(path, comm, tmp, tmplen);
+  int ok = *fout >= 0, all;
+  MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm);
+  if (!all) {
+    if (*fout >= 0) hc_h5_finish(*fout, tmp, path, comm, 0);
+    return hc_err(err, errlen, "%s: cannot create the file (directory missing or not writable?)", path);
+  }
+  return 0;
+}
+
+int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local, hc_block_fn fn,
+                       void *ctx, const hc_ckpt_meta *meta, char *err, size_t errlen) {
+  char tmp[4096], bad[256] = "";
+  hid_t f;
+  if (save_common(path, comm, &f, tmp, sizeof tmp, err, errlen)) return -1;
+  int ok = write_config(f, &local->cfg) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "step", meta->step) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "data_seed", (long long)meta->data_seed) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "data_epoch", (long long)meta->data_epoch) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "data_pos", (long long)meta->data_pos) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "init_seed", (long long)meta->init_seed) == 0;
+  /* Collective calls: every rank runs all three, whatever happened above. */
+  ok &= move_all(f, "/params", local, local->params, fn, ctx, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/optim/m", local, local->m, fn, ctx, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/optim/v", local, local->v, fn, ctx, 1, bad, sizeof bad) == 0;
+  if (hc_h5_finish(f, tmp, path, comm, ok))
+    return hc_err(err, errlen, "%s: writing the checkpoint failed%s%s", path, bad[0] ? " at " : "", bad);
+  return 0;
+}
+
+int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_block_fn fn,
+                       void *ctx, hc_ckpt_meta *meta, char *err, size_t errlen) {
+  hc_h5_quiet();
+  int is_h5 = H5Fis_hdf5(path) > 0, all;
+  MPI_Allreduce(&is_h5, &all, 1, MPI_INT, MPI_LAND, comm);
+  if (!all) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return hc_err(err, errlen, "%s: no such checkpoint file", path);
+    fclose(probe);
+    return hc_err(err, errlen, "%s: not a readable HDF5 file (corrupted or truncated?)", path);
+  }
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  if (f < 0) return hc_err(err, errlen, "%s: cannot open the checkpoint", path);
+  char bad[256] = "";
+  int rc = check_config(f, path, &local->cfg, err, errlen);
+  long long v[5] = {0};
+  if (!rc && (hc_h5_attr_read_int(f, "step", &v[0]) || hc_h5_attr_read_int(f, "data_seed", &v[1]) ||
+              hc_h5_attr_read_int(f, "data_epoch", &v[2]) ||
+              hc_h5_attr_read_int(f, "data_pos", &v[3]) ||
+              hc_h5_attr_read_int(f, "init_seed", &v[4])))
+    rc = hc_err(err, errlen, "%s: checkpoint lacks its step or data-position attributes", path);
+  if (!rc) {
+    /* Collective reads: all ranks take part in every one. */
+    int ok = move_all(f, "/params", local, local->params, fn, ctx, 0, bad, sizeof bad) == 0;
+    ok &= move_all(f, "/optim/m", local, local->m, fn, ctx, 0, bad, sizeof bad) == 0;
+    ok &= move_all(f, "/optim/v", local, local->v, fn, ctx, 0, bad, sizeof bad) == 0;
+    if (!ok) rc = hc_err(err, errlen, "%s: missing or misshapen tensor %s", path, bad);
+  }
+  H5Fclose(f);
+  if (rc) return -1;
+  meta->step = (long)v[0], meta->data_seed = (uint64_t)v[1];
+  meta->data_epoch = (uint64_t)v[2], meta->data_pos = (uint64_t)v[3];
+  meta->init_seed = (uint64_t)v[4];
+  return 0;
+}
+
+int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, hc_block_fn fn,
+                 void *ctx, const int *batch, int b, int s, float loss, char *err,
+                 size_t errlen) {
+  char tmp[4096], bad[256] = "";
+  hid_t f;
+  if (save_common(path, comm, &f, tmp, sizeof tmp, err, errlen)) return -1;
+  int ok = write_config(f, &local->cfg) == 0;
+  ok &= move_all(f, "/params", local, local->params, fn, ctx, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/grads", local, local->grads, fn, ctx, 1, bad, sizeof bad) == 0;
+  /* Small datasets: every rank writes the same values collectively. */
+  hsize_t bd[2] = {(hsize_t)b, (hsize_t)s + 1}, one = 1;
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t sp = H5Screate_simple(2, bd, NULL);
+  hid_t ds = H5Dcreate2(f, "/batch/tokens", H5T_STD_I32LE, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  ok &= ds >= 0 && H5Dwrite(ds, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, batch) >= 0;
+  if (ds >= 0) H5Dclose(ds);
+  H5Sclose(sp);
+  sp = H5Screate_simple(1, &one, NULL);
+  ds = H5Dcreate2(f, "/loss", H5T_IEEE_F32LE, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  ok &= ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, &loss) >= 0;
+  if (ds >= 0) H5Dclose(ds);
+  H5Sclose(sp);
+  H5Pclose(lcpl);
+  if (hc_h5_finish(f, tmp, path, comm, ok))
+    return hc_err(err, errlen, "%s: writing the gradient dump failed%s%s", path, bad[0] ? " at " : "", bad);
+  return 0;
+}

@@ -1,0 +1,113 @@
+/* train.c: the training loop over any method. */
+#include "hecaton/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hecaton/mesh.h"
+#include "hecaton/optim.h"
+#include "hecaton/util.h"
+
+void hc_train_defaults(hc_train_opts *o) {
+  *o = (hc_train_opts){.steps = 200, .lr = 3e-3, .min_lr = 3e-4, .warmup = 20,
+                       .weight_decay = 0.1, .clip = 1.0, .beta1 = 0.9, .beta2 = 0.95,
+                       .eps = 1e-8, .seed = 1337, .val_every = 50, .val_batches = 8,
+                       .log_every = 1, .save_every = 0};
+}
+
+float hc_train_validate(hc_trainer *tr, hc_model *md, int n) {
+  hc_method *m = tr->m;
+  int *batch = hc_malloc((size_t)m->b * (size_t)(m->s + 1) * sizeof(int));
+  double sum = 0;
+  for (int k = 0; k < n; k++) {
+    hc_loader_val(tr->data, (size_t)k, batch, m->b);
+    sum += hc_model_forward(md, batch);
+  }
+  free(batch);
+  return (float)(sum / n);
+}
+
+static int save(hc_trainer *tr, const hc_train_opts *o, long step, int rank) {
+  char err[HC_ERRLEN];
+  hc_ckpt_meta meta = {step, tr->data->seed, tr->data->epoch, tr->data->pos, o->seed};
+  if (hc_checkpoint_save(o->save, tr->comm, tr->m->p, tr->block, tr->block_ctx, &meta, err,
+                         sizeof err))
+    return hc_agree(tr->comm, err);
+  if (rank == 0) printf("checkpoint step %ld written to %s\n", step, o->save);
+  return 0;
+}
+
+int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
+  hc_method *m = tr->m;
+  hc_params *p = m->p;
+  int rank;
+  MPI_Comm_rank(tr->comm, &rank);
+  char err[HC_ERRLEN];
+  long step0 = 0;
+  hc_params_init(p, o->seed);
+  if (o->resume) {
+    hc_ckpt_meta meta;
+    int bad = hc_checkpoint_load(o->resume, tr->comm, p, tr->block, tr->block_ctx, &meta, err,
+                                 sizeof err) != 0;
+    if (!bad && meta.data_seed != tr->data->seed)
+      bad = hc_err(err, sizeof err, "%s: written with data seed %llu, this run uses %llu",
+                   o->resume, (unsigned long long)meta.data_seed,
+                   (unsigned long long)tr->data->seed) != 0;
+    if (hc_agree(tr->comm, bad ? err : NULL)) return -1;
+    step0 = meta.step;
+    hc_loader_seek(tr->data, meta.data_epoch, meta.data_pos);
+    if (rank == 0) printf("resumed from %s at step %ld\n", o->resume, step0);
+  }
+  hc_model md;
+  hc_model_init(&md, m);
+  hc_adamw opt = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay};
+  hc_lr_schedule sched = {o->lr, o->min_lr, o->warmup, o->steps};
+  size_t T = (size_t)m->b * (size_t)m->s;
+  int *batch = hc_malloc(T / (size_t)m->s * (size_t)(m->s + 1) * sizeof(int));
+  double t_start = hc_wtime();
+  int rc = 0;
+  tr->first_loss = tr->last_loss = tr->last_val = NAN;
+  for (long step = step0; step < o->steps; step++) {
+    double t0 = hc_wtime();
+    hc_loader_next(tr->data, batch, m->b);
+    hc_params_zero_grads(p);
+    float loss = hc_model_forward(&md, batch);
+    hc_model_backward(&md);
+    if (o->dump_grads && step == step0) {
+      int bad = hc_grad_dump(o->dump_grads, tr->comm, p, tr->block, tr->block_ctx, batch, m->b,
+                             m->s, loss, err, sizeof err) != 0;
+      if (hc_agree(tr->comm, bad ? err : NULL)) { rc = -1; break; }
+      if (rank == 0) printf("gradients of step %ld written to %s\n", step, o->dump_grads);
+    }
+    double norm = sqrt(m->ops->grad_sumsq(m));
+    if (o->clip > 0) hc_grad_scale(p->grads, p->n_params, hc_grad_clip_scale(norm * norm, o->clip));
+    double lr = hc_lr_at(&sched, step);
+    hc_adamw_step(p, &opt, (float)lr, step + 1);
+    double dt = hc_wtime() - t0;
+    if (step == step0) tr->first_loss = loss;
+    tr->last_loss = loss;
+    if (!isfinite(loss)) {
+      rc = hc_agree(tr->comm, "the loss is not finite: lower --lr or check the data");
+      break;
+    }
+    if (rank == 0 && (o->log_every > 0 && ((step + 1) % o->log_every == 0 || step == step0)))
+      printf("step %5ld/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | %.1f ms\n",
+             step + 1, o->steps, loss, lr, norm, (double)T / dt, dt * 1e3);
+    int last = step + 1 == o->steps;
+    if (o->val_every > 0 && o->val_batches > 0 && tr->data->n_val > 0 &&
+        ((step + 1) % o->val_every == 0 || last)) {
+      tr->last_val = hc_train_validate(tr, &md, o->val_batches);
+      if (rank == 0) printf("step %5ld/%d | validation loss %.4f\n", step + 1, o->steps, tr->last_val);
+    }
+    if (o->save && ((o->save_every > 0 && (step + 1) % o->save_every == 0) || last)) {
+      if (save(tr, o, step + 1, rank)) { rc = -1; break; }
+    }
+    if (rank == 0) fflush(stdout);
+  }
+  tr->seconds = hc_wtime() - t_start;
+  free(batch);
+  hc_model_free(&md);
+  return rc;
+}
