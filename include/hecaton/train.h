@@ -24,6 +24,8 @@ typedef struct {
   int save_every;
   const char *resume;        /* checkpoint to start from */
   const char *dump_grads;    /* gradient dump of the first step */
+  int stop_after;            /* > 0: stop after this many steps of this run (saving if --save) */
+  const char *log_file;      /* CSV: step, loss, lr, grad norm, validation loss (%.9g: exact) */
 } hc_train_opts;
 
 void hc_train_defaults(hc_train_opts *o);

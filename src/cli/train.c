@@ -29,7 +29,10 @@ static void help(void) {
       "  --log-every N          progress line every N steps (default 1)\n"
       "  --save FILE.h5 --save-every N   checkpoint (at the end, and every N steps)\n"
       "  --resume FILE.h5       continue from a checkpoint\n"
-      "  --dump-grads FILE.h5   write the first step's parameters, gradients, batch, loss\n");
+      "  --dump-grads FILE.h5   write the first step's parameters, gradients, batch, loss\n"
+      "  --stop-after N         end this run after N steps (checkpointing with --save);\n"
+      "                         --resume continues the same schedule to --steps\n"
+      "  --log-file FILE.csv    per step: loss, lr, grad norm, validation loss (exact)\n");
 }
 
 /* "tiny-64" -> models/tiny-64.ini (found from anywhere); paths as given. */
@@ -71,7 +74,8 @@ int hc_cmd_train(int argc, char **argv) {
   const char *steps = NULL, *batch = NULL, *seq = NULL, *lr = NULL, *min_lr = NULL,
              *warmup = NULL, *wd = NULL, *clip = NULL, *seed = NULL, *dseed = NULL,
              *valf = NULL, *val_every = NULL, *val_batches = NULL, *log_every = NULL,
-             *save = NULL, *save_every = NULL, *resume = NULL, *dump = NULL, *helpf = NULL;
+             *save = NULL, *save_every = NULL, *resume = NULL, *dump = NULL, *helpf = NULL,
+             *stop_after = NULL, *log_file = NULL;
   const hc_cli_opt opts[] = {
       {"--method", 1, &method},        {"--model", 1, &model},
       {"--data", 1, &data},            {"--mesh", 1, &mesh},
@@ -84,6 +88,7 @@ int hc_cmd_train(int argc, char **argv) {
       {"--val-batches", 1, &val_batches}, {"--log-every", 1, &log_every},
       {"--save", 1, &save},            {"--save-every", 1, &save_every},
       {"--resume", 1, &resume},        {"--dump-grads", 1, &dump},
+      {"--stop-after", 1, &stop_after}, {"--log-file", 1, &log_file},
       {"--help", 0, &helpf},
   };
   int rank, size;
@@ -113,7 +118,9 @@ int hc_cmd_train(int argc, char **argv) {
         parse_int(val_every, "--val-every", 0, &o.val_every, err, sizeof err) ||
         parse_int(val_batches, "--val-batches", 0, &o.val_batches, err, sizeof err) ||
         parse_int(log_every, "--log-every", 0, &o.log_every, err, sizeof err) ||
-        parse_int(save_every, "--save-every", 0, &o.save_every, err, sizeof err);
+        parse_int(save_every, "--save-every", 0, &o.save_every, err, sizeof err) ||
+        parse_int(stop_after, "--stop-after", 1, &o.stop_after, err, sizeof err);
+  o.log_file = log_file;
   o.seed = (uint64_t)iseed, o.warmup = warm;
   o.save = save, o.resume = resume, o.dump_grads = dump;
   if (!bad && strcmp(method, "single") != 0)
@@ -166,9 +173,12 @@ int hc_cmd_train(int argc, char **argv) {
     fflush(stdout);
   }
   int rc = hc_train_run(&tr, &o);
-  if (!rc && rank == 0)
-    printf("done: loss %.4f -> %.4f, validation %.4f (ln V = %.4f), %.1f s\n", tr.first_loss,
-           tr.last_loss, tr.last_val, log((double)cfg.vocab_size), tr.seconds);
+  if (!rc && rank == 0) {
+    char val[32] = "not run";
+    if (!isnan(tr.last_val)) snprintf(val, sizeof val, "%.4f", tr.last_val);
+    printf("done: loss %.4f -> %.4f, validation %s (ln V = %.4f), %.1f s\n", tr.first_loss,
+           tr.last_loss, val, log((double)cfg.vocab_size), tr.seconds);
+  }
   hc_params_free(&p);
   hc_loader_free(&loader);
   hc_tokens_free(&tok);

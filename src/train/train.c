@@ -68,8 +68,19 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   int *batch = hc_malloc(T / (size_t)m->s * (size_t)(m->s + 1) * sizeof(int));
   double t_start = hc_wtime();
   int rc = 0;
+  FILE *csv = NULL;
+  if (rank == 0 && o->log_file) {
+    csv = fopen(o->log_file, o->resume ? "a" : "w");
+    if (csv && !o->resume) fprintf(csv, "step,loss,lr,grad_norm,val_loss\n");
+  }
+  if (hc_agree(tr->comm, rank == 0 && o->log_file && !csv ? "cannot open the --log-file" : NULL)) {
+    hc_model_free(&md);
+    free(batch);
+    return -1;
+  }
+  long stop = o->stop_after > 0 && step0 + o->stop_after < o->steps ? step0 + o->stop_after : o->steps;
   tr->first_loss = tr->last_loss = tr->last_val = NAN;
-  for (long step = step0; step < o->steps; step++) {
+  for (long step = step0; step < stop; step++) {
     double t0 = hc_wtime();
     hc_loader_next(tr->data, batch, m->b);
     hc_params_zero_grads(p);
@@ -95,18 +106,21 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     if (rank == 0 && (o->log_every > 0 && ((step + 1) % o->log_every == 0 || step == step0)))
       printf("step %5ld/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | %.1f ms\n",
              step + 1, o->steps, loss, lr, norm, (double)T / dt, dt * 1e3);
-    int last = step + 1 == o->steps;
+    int last = step + 1 == stop;
+    float val = NAN;
     if (o->val_every > 0 && o->val_batches > 0 && tr->data->n_val > 0 &&
         ((step + 1) % o->val_every == 0 || last)) {
-      tr->last_val = hc_train_validate(tr, &md, o->val_batches);
+      tr->last_val = val = hc_train_validate(tr, &md, o->val_batches);
       if (rank == 0) printf("step %5ld/%d | validation loss %.4f\n", step + 1, o->steps, tr->last_val);
     }
+    if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.9g,%.9g\n", step + 1, loss, lr, norm, val);
     if (o->save && ((o->save_every > 0 && (step + 1) % o->save_every == 0) || last)) {
       if (save(tr, o, step + 1, rank)) { rc = -1; break; }
     }
     if (rank == 0) fflush(stdout);
   }
   tr->seconds = hc_wtime() - t_start;
+  if (csv) fclose(csv);
   free(batch);
   hc_model_free(&md);
   return rc;

@@ -38,3 +38,52 @@ add_test(NAME cli.bench_report
 set_tests_properties(cli.bench_report PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 180)
 hc_cli_test(report_unwritable fail "cannot write the HDF5 report"
             ${HC_RUN} 2 ${HC_BIN} bench-collectives --max-size 1K --report /nonexistent/dir/r.h5)
+
+# ---- hecaton prepare / train (single) ----------------------------------------
+set(HC_CORPUS ${CMAKE_CURRENT_BINARY_DIR}/licenses.h5)
+set(HC_FIX ${CMAKE_CURRENT_SOURCE_DIR}/cli)
+add_test(NAME cli.prepare_corpus
+         COMMAND sh -c "${MPIEXEC_EXECUTABLE} --oversubscribe -np 1 $0 prepare /usr/share/common-licenses/* -o $1"
+                 ${HC_BIN} ${HC_CORPUS})
+set_tests_properties(cli.prepare_corpus PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
+                     FIXTURES_SETUP corpus TIMEOUT 120)
+
+function(hc_train_test name want pattern)
+  hc_cli_test(${name} ${want} ${pattern} ${ARGN})
+  set_tests_properties(cli.${name} PROPERTIES FIXTURES_REQUIRED corpus)
+endfunction()
+set(HC_TRAIN ${HC_RUN} 1 ${HC_BIN} train --data ${HC_CORPUS} --steps 2 --val-every 0)
+
+hc_train_test(train_missing_data fail "nonexistent.h5: cannot open token file"
+              ${HC_RUN} 1 ${HC_BIN} train --data /nonexistent.h5)
+hc_train_test(train_corrupt_data fail "corrupt.h5: not a readable HDF5 file"
+              ${HC_RUN} 1 ${HC_BIN} train --data ${HC_FIX}/corrupt.h5)
+hc_train_test(train_token_beyond_vocab fail "token id [0-9]+ does not fit the model's vocab_size 100"
+              ${HC_TRAIN} --model ${HC_FIX}/vocab100.ini)
+hc_train_test(train_seq_too_long fail "--seq 100 is longer than the model's max_seq_len 64"
+              ${HC_TRAIN} --seq 100)
+hc_train_test(train_config_missing_key fail "missing_key.ini: .model. ffn_dim: required key missing"
+              ${HC_TRAIN} --model ${HC_FIX}/missing_key.ini)
+hc_train_test(train_single_needs_one_rank fail "runs on one rank, but mpirun started 2"
+              ${HC_RUN} 2 ${HC_BIN} train --data ${HC_CORPUS})
+hc_train_test(train_bad_number fail "--lr 'fast': expected a number"
+              ${HC_TRAIN} --lr fast)
+# A run stopped by bad input leaves an existing checkpoint untouched.
+set(HC_KEEP ${CMAKE_CURRENT_BINARY_DIR}/keep.h5)
+add_test(NAME cli.train_bad_input_overwrites_nothing
+         COMMAND sh -c "src=$0 keep=$1; shift; cp $src $keep && ! \"$@\" --save $keep >/dev/null 2>&1 && cmp $src $keep"
+                 ${HC_FIX}/corrupt.h5 ${HC_KEEP} ${HC_TRAIN} --seq 100)
+set_tests_properties(cli.train_bad_input_overwrites_nothing PROPERTIES
+                     ENVIRONMENT "${HC_TEST_ENV}" FIXTURES_REQUIRED corpus TIMEOUT 120)
+# A checkpoint of another model is refused, naming the difference.
+set(HC_CK64 ${CMAKE_CURRENT_BINARY_DIR}/tiny64.h5)
+add_test(NAME cli.train_resume_other_model
+         COMMAND sh -c "\"$@\" --save $0 >/dev/null && ${HC_EXPECT} fail \"different model: dim 64 in the file, 128\" -- \"$@\" --model tiny-128 --seq 32 --resume $0"
+                 ${HC_CK64} ${HC_TRAIN})
+set_tests_properties(cli.train_resume_other_model PROPERTIES
+                     ENVIRONMENT "${HC_TEST_ENV}" FIXTURES_REQUIRED corpus TIMEOUT 120)
+add_test(NAME cli.train_end_to_end
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/train.sh ${HC_BIN} ${HC_CORPUS}
+                 ${CMAKE_CURRENT_BINARY_DIR}/train-e2e)
+set_tests_properties(cli.train_end_to_end PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
+                     FIXTURES_REQUIRED corpus TIMEOUT 300)

@@ -1,0 +1,41 @@
+/* model_config.h: the shape of a Llama-family model, read from
+ * models/<name>.ini, section [model] (DESIGN.md section 6). Dimension names
+ * follow DESIGN.md: h = dim, n_h = n_heads, n_kv = n_kv_heads,
+ * d = h / n_h (head dim), f = ffn_dim, V = vocab_size. */
+#ifndef HECATON_MODEL_CONFIG_H
+#define HECATON_MODEL_CONFIG_H
+
+#include <stddef.h>
+
+#include "hecaton/ini.h"
+
+typedef struct {
+  int dim;         /* h */
+  int n_layers;    /* L */
+  int n_heads;     /* n_h query heads */
+  int n_kv_heads;  /* n_kv key/value heads (GQA); n_kv == n_h is MHA */
+  int ffn_dim;     /* f, SwiGLU hidden size */
+  int vocab_size;  /* V */
+  int max_seq_len; /* longest sequence RoPE and the data loader allow */
+  double norm_eps;   /* RMSNorm epsilon */
+  double rope_theta; /* RoPE base frequency */
+  char name[HC_INI_STRLEN]; /* the file's base name without ".ini" */
+} hc_model_config;
+
+/* Load and validate `path`. Every key of [model] is required. After
+ * loading: dim % n_heads == 0, n_heads % n_kv_heads == 0, head dim even
+ * (RoPE rotates pairs). Returns 0, or -1 with a message in err that names
+ * the file and the key or the rule broken. */
+int hc_model_config_load(const char *path, hc_model_config *cfg, char *err, size_t errlen);
+
+/* The rules above on a config built in code (tests, sharded callers);
+ * `source` names where it came from in the message. */
+int hc_model_config_validate(const hc_model_config *cfg, const char *source, char *err,
+                             size_t errlen);
+
+static inline int hc_model_head_dim(const hc_model_config *c) { return c->dim / c->n_heads; }
+static inline int hc_model_kv_dim(const hc_model_config *c) {
+  return c->n_kv_heads * (c->dim / c->n_heads);
+}
+
+#endif

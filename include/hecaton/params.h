@@ -1,0 +1,98 @@
+/* params.h: the model's parameter tensors, named and shaped as Meta's
+ * Llama model.py (DESIGN.md section 6), and the four contiguous buffers
+ * (params, grads, Adam m, Adam v) that hold them.
+ *
+ * Two levels, so that a sharded caller can reuse the first:
+ *  - the descriptor: tensor `index` (state-dict order: tok_embeddings, then
+ *    per layer attention_norm, wq, wk, wv, wo, ffn_norm, w1, w2, w3, then
+ *    norm, output) -> name, kind, layer, global shape, weight-decay flag,
+ *    initialisation. Needs no memory, so it works for 405B shapes.
+ *  - hc_params: every tensor of the descriptor laid end to end at an
+ *    offset in each buffer; the optimizer, zeroing, checkpoint I/O and
+ *    gradient comparison are each one loop over the table.
+ * Linear weights are (out_features, in_features), row-major. */
+#ifndef HECATON_PARAMS_H
+#define HECATON_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hecaton/model_config.h"
+
+typedef enum {
+  HC_P_TOK_EMBEDDINGS, /* (V, h) */
+  HC_P_ATTENTION_NORM, /* (h), per layer from here ... */
+  HC_P_WQ,             /* (h, h) */
+  HC_P_WK,             /* (h_kv, h), h_kv = n_kv * d */
+  HC_P_WV,             /* (h_kv, h) */
+  HC_P_WO,             /* (h, h) */
+  HC_P_FFN_NORM,       /* (h) */
+  HC_P_W1,             /* (f, h) gate */
+  HC_P_W2,             /* (h, f) down */
+  HC_P_W3,             /* (f, h) up ... to here */
+  HC_P_NORM,           /* (h) final norm */
+  HC_P_OUTPUT,         /* (V, h) LM head */
+  HC_P_NKINDS
+} hc_param_kind;
+
+#define HC_LAYER_TENSORS 9 /* HC_P_ATTENTION_NORM .. HC_P_W3 */
+#define HC_PARAM_NAMELEN 64
+
+typedef struct {
+  char name[HC_PARAM_NAMELEN]; /* "layers.3.attention.wq.weight" */
+  hc_param_kind kind;
+  int layer;       /* 0..L-1, or -1 outside the layers */
+  int ndim;        /* 1 (norm gains) or 2 (linear / embedding) */
+  size_t shape[2]; /* global; shape[1] == 1 when ndim == 1 */
+  size_t numel;
+  int decay;       /* AdamW weight decay applies (2-D tensors only) */
+  float init_std;  /* N(0, init_std^2); 0 means all ones (norm gains) */
+} hc_param_spec;
+
+/* ---- descriptor --------------------------------------------------------- */
+size_t hc_param_num_tensors(const hc_model_config *cfg); /* 3 + 9 L */
+void hc_param_spec_get(const hc_model_config *cfg, size_t index, hc_param_spec *spec);
+/* Index of a kind in a layer (layer ignored for the three global tensors). */
+size_t hc_param_index(const hc_model_config *cfg, hc_param_kind kind, int layer);
+/* Total parameter count, summed over the descriptor (no allocation). */
+size_t hc_param_count(const hc_model_config *cfg);
+
+/* Initialise elements [first, first + count) of the row-major flattening of
+ * tensor `index` into dst[0 .. count). Element e of tensor `index` depends
+ * only on (seed, index, e): a sharded caller that fills its block one row
+ * segment at a time gets exactly the single-process weights. Normals:
+ * N(0, 0.02), wo and w2 scaled by 1/sqrt(2 L) (GPT-2's residual-projection
+ * rule); norm gains 1. */
+void hc_param_init_range(float *dst, const hc_param_spec *spec, size_t index, uint64_t seed,
+                         size_t first, size_t count);
+
+/* ---- the contiguous buffers -------------------------------------------- */
+typedef struct {
+  hc_param_spec spec;
+  size_t offset; /* of element 0 in each of the four buffers */
+} hc_tensor;
+
+typedef struct {
+  hc_model_config cfg;
+  size_t n_tensors;
+  hc_tensor *tensors; /* descriptor order */
+  size_t n_params;    /* floats in each buffer */
+  float *params, *grads, *m, *v;
+} hc_params;
+
+/* Build the table and allocate the four buffers, zero-filled. */
+void hc_params_alloc(hc_params *p, const hc_model_config *cfg);
+void hc_params_free(hc_params *p);
+/* Fill params from the seed (see hc_param_init_range); m, v untouched. */
+void hc_params_init(hc_params *p, uint64_t seed);
+void hc_params_zero_grads(hc_params *p);
+/* The tensor of that name, or NULL. */
+const hc_tensor *hc_params_find(const hc_params *p, const char *name);
+
+/* Pointer to (kind, layer) in one of the buffers: p->params, p->grads, ... */
+static inline float *hc_param_ptr(const hc_params *p, float *buf, hc_param_kind kind,
+                                  int layer) {
+  return buf + p->tensors[hc_param_index(&p->cfg, kind, layer)].offset;
+}
+
+#endif

@@ -1,0 +1,32 @@
+/* crossentropy.c: softmax cross-entropy over the vocabulary, with the
+ * logits gradient computed in the same pass (the probabilities are never
+ * stored: V can be 128256). */
+#include <math.h>
+
+#include "hecaton/kernels.h"
+#include "hecaton/util.h"
+
+/* L = scale sum_t (lse_t - z_t[y_t]), so dL/dz_t = scale (softmax(z_t) - onehot(y_t)). */
+float hc_crossentropy_forward_backward(float *dlogits, const float *logits, const int *targets,
+                                       int T, int V, float scale) {
+  size_t VV = (size_t)V;
+  double loss = 0.0; /* a scalar: summing in double costs nothing */
+  for (size_t t = 0; t < (size_t)T; t++) {
+    const float *z = logits + t * VV;
+    int y = targets[t];
+    HC_ASSERT(y >= 0 && y < V);
+    float maxv = -INFINITY;
+    for (size_t c = 0; c < VV; c++)
+      if (z[c] > maxv) maxv = z[c];
+    float sum = 0.0f;
+    for (size_t c = 0; c < VV; c++) sum += expf(z[c] - maxv);
+    float lse = maxv + logf(sum);
+    loss += (double)(lse - z[y]);
+    if (dlogits) {
+      float *dz = dlogits + t * VV;
+      for (size_t c = 0; c < VV; c++) dz[c] = scale * expf(z[c] - lse);
+      dz[y] -= scale;
+    }
+  }
+  return (float)(scale * loss);
+}

@@ -1,0 +1,168 @@
+/* params.c: the parameter descriptor (names, global shapes, decay and
+ * initialisation rules) and the four contiguous buffers built from it. */
+#include "hecaton/params.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hecaton/rng.h"
+#include "hecaton/util.h"
+
+/* Dimension symbols of DESIGN.md, resolved against a config. */
+typedef enum { D_ONE, D_H, D_HKV, D_F, D_V } dim_sym;
+typedef enum { INIT_NORMAL, INIT_RESIDUAL, INIT_ONES } init_rule;
+
+typedef struct {
+  hc_param_kind kind;
+  const char *name; /* "%d" stands for the layer */
+  dim_sym rows, cols;
+  init_rule init;
+} kind_desc;
+
+/* The one place where a parameter's name, shape and init are defined. */
+static const kind_desc kKinds[HC_P_NKINDS] = {
+    {HC_P_TOK_EMBEDDINGS, "tok_embeddings.weight", D_V, D_H, INIT_NORMAL},
+    {HC_P_ATTENTION_NORM, "layers.%d.attention_norm.weight", D_H, D_ONE, INIT_ONES},
+    {HC_P_WQ, "layers.%d.attention.wq.weight", D_H, D_H, INIT_NORMAL},
+    {HC_P_WK, "layers.%d.attention.wk.weight", D_HKV, D_H, INIT_NORMAL},
+    {HC_P_WV, "layers.%d.attention.wv.weight", D_HKV, D_H, INIT_NORMAL},
+    {HC_P_WO, "layers.%d.attention.wo.weight", D_H, D_H, INIT_RESIDUAL},
+    {HC_P_FFN_NORM, "layers.%d.ffn_norm.weight", D_H, D_ONE, INIT_ONES},
+    {HC_P_W1, "layers.%d.feed_forward.w1.weight", D_F, D_H, INIT_NORMAL},
+    {HC_P_W2, "layers.%d.feed_forward.w2.weight", D_H, D_F, INIT_RESIDUAL},
+    {HC_P_W3, "layers.%d.feed_forward.w3.weight", D_F, D_H, INIT_NORMAL},
+    {HC_P_NORM, "norm.weight", D_H, D_ONE, INIT_ONES},
+    {HC_P_OUTPUT, "output.weight", D_V, D_H, INIT_NORMAL},
+};
+
+#define INIT_STD 0.02
+
+static size_t resolve(const hc_model_config *c, dim_sym d) {
+  switch (d) {
+    case D_ONE: return 1;
+    case D_H: return (size_t)c->dim;
+    case D_HKV: return (size_t)hc_model_kv_dim(c);
+    case D_F: return (size_t)c->ffn_dim;
+    case D_V: return (size_t)c->vocab_size;
+  }
+  return 0;
+}
+
+size_t hc_param_num_tensors(const hc_model_config *cfg) {
+  return 3 + (size_t)HC_LAYER_TENSORS * (size_t)cfg->n_layers;
+}
+
+size_t hc_param_index(const hc_model_config *cfg, hc_param_kind kind, int layer) {
+  size_t L = (size_t)cfg->n_layers;
+  switch (kind) {
+    case HC_P_TOK_EMBEDDINGS: return 0;
+    case HC_P_NORM: return 1 + HC_LAYER_TENSORS * L;
+    case HC_P_OUTPUT: return 2 + HC_LAYER_TENSORS * L;
+    default:
+      HC_ASSERT(kind > HC_P_TOK_EMBEDDINGS && kind < HC_P_NORM);
+      HC_ASSERT(layer >= 0 && layer < cfg->n_layers);
+      return 1 + HC_LAYER_TENSORS * (size_t)layer + (size_t)(kind - HC_P_ATTENTION_NORM);
+  }
+}
+
+void hc_param_spec_get(const hc_model_config *cfg, size_t index, hc_param_spec *s) {
+  size_t n = hc_param_num_tensors(cfg);
+  HC_ASSERT(index < n);
+  hc_param_kind kind;
+  int layer = -1;
+  if (index == 0) kind = HC_P_TOK_EMBEDDINGS;
+  else if (index == n - 2) kind = HC_P_NORM;
+  else if (index == n - 1) kind = HC_P_OUTPUT;
+  else {
+    layer = (int)((index - 1) / HC_LAYER_TENSORS);
+    kind = (hc_param_kind)(HC_P_ATTENTION_NORM + (index - 1) % HC_LAYER_TENSORS);
+  }
+  const kind_desc *d = &kKinds[kind];
+  HC_ASSERT(d->kind == kind);
+  memset(s, 0, sizeof *s);
+  if (layer >= 0) snprintf(s->name, sizeof s->name, d->name, layer);
+  else snprintf(s->name, sizeof s->name, "%s", d->name);
+  s->kind = kind;
+  s->layer = layer;
+  s->ndim = d->cols == D_ONE ? 1 : 2;
+  s->shape[0] = resolve(cfg, d->rows);
+  s->shape[1] = resolve(cfg, d->cols);
+  s->numel = s->shape[0] * s->shape[1];
+  s->decay = s->ndim == 2; /* no decay on norm gains */
+  switch (d->init) {
+    case INIT_NORMAL: s->init_std = (float)INIT_STD; break;
+    case INIT_RESIDUAL: s->init_std = (float)(INIT_STD / sqrt(2.0 * cfg->n_layers)); break;
+    case INIT_ONES: s->init_std = 0.0f; break;
+  }
+}
+
+size_t hc_param_count(const hc_model_config *cfg) {
+  size_t total = 0, n = hc_param_num_tensors(cfg);
+  hc_param_spec s;
+  for (size_t t = 0; t < n; t++) {
+    hc_param_spec_get(cfg, t, &s);
+    total += s.numel;
+  }
+  return total;
+}
+
+void hc_param_init_range(float *dst, const hc_param_spec *s, size_t index, uint64_t seed,
+                         size_t first, size_t count) {
+  HC_ASSERT(first + count <= s->numel);
+  if (s->init_std == 0.0f) {
+    for (size_t e = 0; e < count; e++) dst[e] = 1.0f;
+    return;
+  }
+  /* One stream per tensor, started at a hash of (seed, index); element e
+   * takes draws 2e and 2e+1, so any range can start anywhere. */
+  hc_rng r;
+  hc_rng_seed(&r, hc_mix64(seed ^ hc_mix64((uint64_t)index + 1)));
+  hc_rng_skip(&r, 2 * (uint64_t)first);
+  for (size_t e = 0; e < count; e++) dst[e] = (float)(s->init_std * hc_rng_normal(&r));
+}
+
+void hc_params_alloc(hc_params *p, const hc_model_config *cfg) {
+  memset(p, 0, sizeof *p);
+  p->cfg = *cfg;
+  p->n_tensors = hc_param_num_tensors(cfg);
+  p->tensors = hc_calloc(p->n_tensors, sizeof *p->tensors);
+  size_t off = 0;
+  for (size_t t = 0; t < p->n_tensors; t++) {
+    hc_param_spec_get(cfg, t, &p->tensors[t].spec);
+    p->tensors[t].offset = off;
+    off += p->tensors[t].spec.numel;
+  }
+  p->n_params = off;
+  p->params = hc_calloc(off, sizeof(float));
+  p->grads = hc_calloc(off, sizeof(float));
+  p->m = hc_calloc(off, sizeof(float));
+  p->v = hc_calloc(off, sizeof(float));
+}
+
+void hc_params_free(hc_params *p) {
+  free(p->tensors);
+  free(p->params);
+  free(p->grads);
+  free(p->m);
+  free(p->v);
+  memset(p, 0, sizeof *p);
+}
+
+void hc_params_init(hc_params *p, uint64_t seed) {
+  for (size_t t = 0; t < p->n_tensors; t++) {
+    const hc_tensor *x = &p->tensors[t];
+    hc_param_init_range(p->params + x->offset, &x->spec, t, seed, 0, x->spec.numel);
+  }
+}
+
+void hc_params_zero_grads(hc_params *p) {
+  memset(p->grads, 0, p->n_params * sizeof(float));
+}
+
+const hc_tensor *hc_params_find(const hc_params *p, const char *name) {
+  for (size_t t = 0; t < p->n_tensors; t++)
+    if (!strcmp(p->tensors[t].spec.name, name)) return &p->tensors[t];
+  return NULL;
+}
