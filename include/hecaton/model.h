@@ -84,6 +84,13 @@ float hc_model_forward(hc_model *md, const int *batch);
 /* Gradients += (the caller zeroes them once per step), then grads_done. */
 void hc_model_backward(hc_model *md);
 
+/* FLOPs of one training step of the whole model (all chiplets) on b
+ * sequences of s tokens: forward = 2 x (multiply-adds of every linear)
+ * + causal attention (QK^T and PV over the s(s+1)/2 visible pairs);
+ * backward = twice the forward. Norms, RoPE, SwiGLU and the optimizer are
+ * left out (a few percent at most for these shapes). */
+double hc_model_step_flops(const hc_model_config *c, int b, int s);
+
 /* The single-process reference method over full tensors in p. */
 void hc_single_method(hc_method *m, hc_params *p, int b, int s);
 

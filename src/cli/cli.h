@@ -49,5 +49,6 @@ int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print);
 int hc_cmd_bench_collectives(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);
+int hc_cmd_bench_train(int argc, char **argv);
 
 #endif

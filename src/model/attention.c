@@ -1,93 +1,98 @@
-/* attention.c: causal grouped-query attention on whole sequences. Plain
- * loops (one query row at a time), as in llm.c's attention_forward: this is
- * the reference the parallel methods are checked against. */
+/* attention.c: causal grouped-query attention on whole sequences.
+ *
+ * Per (sequence, query head) the scores S = Q K^T / sqrt(d) of its s
+ * queries against the s keys of its KV head are one sgemm (the masked upper
+ * triangle is computed and discarded: BLAS is far faster than loops over
+ * the lower half), then a causal softmax, then O = P V. Backward recomputes
+ * P from the saved log-sum-exp. Q, K, V rows of a head are strided views
+ * (leading dimension = the full row width), so no copies are made. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "hecaton/kernels.h"
 #include "hecaton/util.h"
 
+/* P[t][u] = exp(S[t][u] * scale - lse_t) for u <= t, 0 above the diagonal;
+ * with lse NULL, computes lse into lse_out (the forward's softmax). */
+static void causal_softmax(float *P, int s, float scale, const float *lse, float *lse_out) {
+  for (int t = 0; t < s; t++) {
+    float *row = P + (size_t)t * s;
+    float l;
+    if (lse) {
+      l = lse[t];
+    } else {
+      float maxv = -INFINITY;
+      for (int u = 0; u <= t; u++) maxv = fmaxf(maxv, row[u] * scale);
+      float sum = 0.0f;
+      for (int u = 0; u <= t; u++) sum += expf(row[u] * scale - maxv);
+      l = maxv + logf(sum);
+      lse_out[t] = l;
+    }
+    for (int u = 0; u <= t; u++) row[u] = expf(row[u] * scale - l);
+    for (int u = t + 1; u < s; u++) row[u] = 0.0f;
+  }
+}
+
 void hc_attention_forward(float *out, float *lse, const float *q, const float *k,
                           const float *v, int b, int s, int n_heads, int n_kv_heads,
                           int head_dim) {
   HC_ASSERT(n_kv_heads > 0 && n_heads % n_kv_heads == 0);
-  size_t S = (size_t)s, NH = (size_t)n_heads, D = (size_t)head_dim;
-  size_t qw = NH * D, kvw = (size_t)n_kv_heads * D, group = NH / (size_t)n_kv_heads;
-  float scale = 1.0f / sqrtf((float)head_dim);
-  float *p = hc_malloc(S * sizeof(float));
-  for (size_t bi = 0; bi < (size_t)b; bi++)
-    for (size_t hq = 0; hq < NH; hq++) {
-      size_t hk = hq / group;
-      for (size_t t = 0; t < S; t++) {
-        const float *qt = q + (bi * S + t) * qw + hq * D;
-        float maxv = -INFINITY;
-        for (size_t u = 0; u <= t; u++) { /* causal: keys 0..t only */
-          const float *ku = k + (bi * S + u) * kvw + hk * D;
-          float dot = 0.0f;
-          for (size_t c = 0; c < D; c++) dot += qt[c] * ku[c];
-          p[u] = dot * scale;
-          if (p[u] > maxv) maxv = p[u];
-        }
-        float sum = 0.0f;
-        for (size_t u = 0; u <= t; u++) {
-          p[u] = expf(p[u] - maxv);
-          sum += p[u];
-        }
-        float inv = 1.0f / sum;
-        float *ot = out + (bi * S + t) * qw + hq * D;
-        for (size_t c = 0; c < D; c++) ot[c] = 0.0f;
-        for (size_t u = 0; u <= t; u++) {
-          const float *vu = v + (bi * S + u) * kvw + hk * D;
-          float w = p[u] * inv;
-          for (size_t c = 0; c < D; c++) ot[c] += w * vu[c];
-        }
-        lse[(bi * NH + hq) * S + t] = maxv + logf(sum);
-      }
+  int D = head_dim, qw = n_heads * D, kvw = n_kv_heads * D, group = n_heads / n_kv_heads;
+  float scale = 1.0f / sqrtf((float)D);
+  float *P = hc_malloc((size_t)s * s * sizeof(float));
+  for (int bi = 0; bi < b; bi++)
+    for (int hq = 0; hq < n_heads; hq++) {
+      int hk = hq / group;
+      const float *Q = q + (size_t)bi * s * qw + (size_t)hq * D;
+      const float *K = k + (size_t)bi * s * kvw + (size_t)hk * D;
+      const float *V = v + (size_t)bi * s * kvw + (size_t)hk * D;
+      float *O = out + (size_t)bi * s * qw + (size_t)hq * D;
+      /* P = Q K^T (s x s), softmax in place, O = P V (s x D) */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, D, 1.0f, Q, qw, K, kvw, 0.0f,
+                  P, s);
+      causal_softmax(P, s, scale, NULL, lse + ((size_t)bi * n_heads + hq) * s);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, D, s, 1.0f, P, s, V, kvw, 0.0f,
+                  O, qw);
     }
-  free(p);
+  free(P);
 }
 
-/* Per query row t: P_u = exp(S_u - lse), out = sum_u P_u v_u. With
- * dP_u = dout . v_u, the softmax Jacobian gives dS_u = P_u (dP_u - sum_w P_w dP_w);
- * then dq_t = scale sum_u dS_u k_u, dk_u += scale dS_u q_t, dv_u += P_u dout. */
+/* With dP = dO V^T, the softmax Jacobian gives dS = P o (dP - rowsum(P o dP));
+ * then dQ = scale dS K, dK += scale dS^T Q, dV += P^T dO (dK, dV summed over
+ * the query heads of a group through the accumulating sgemms). */
 void hc_attention_backward(float *dq, float *dk, float *dv, const float *dout,
                            const float *lse, const float *q, const float *k, const float *v,
                            int b, int s, int n_heads, int n_kv_heads, int head_dim) {
   HC_ASSERT(n_kv_heads > 0 && n_heads % n_kv_heads == 0);
-  size_t S = (size_t)s, NH = (size_t)n_heads, D = (size_t)head_dim;
-  size_t qw = NH * D, kvw = (size_t)n_kv_heads * D, group = NH / (size_t)n_kv_heads;
-  float scale = 1.0f / sqrtf((float)head_dim);
-  float *p = hc_malloc(S * sizeof(float)), *dp = hc_malloc(S * sizeof(float));
-  for (size_t bi = 0; bi < (size_t)b; bi++)
-    for (size_t hq = 0; hq < NH; hq++) {
-      size_t hk = hq / group;
-      for (size_t t = 0; t < S; t++) {
-        size_t qi = (bi * S + t) * qw + hq * D;
-        const float *qt = q + qi, *dot_ = dout + qi;
-        float l = lse[(bi * NH + hq) * S + t], pdp = 0.0f;
-        for (size_t u = 0; u <= t; u++) {
-          size_t ki = (bi * S + u) * kvw + hk * D;
-          float sc = 0.0f, d = 0.0f;
-          for (size_t c = 0; c < D; c++) {
-            sc += qt[c] * k[ki + c];
-            d += dot_[c] * v[ki + c];
-          }
-          p[u] = expf(sc * scale - l);
-          dp[u] = d;
-          pdp += p[u] * d;
-        }
-        float *dqt = dq + qi;
-        for (size_t u = 0; u <= t; u++) {
-          size_t ki = (bi * S + u) * kvw + hk * D;
-          float ds = p[u] * (dp[u] - pdp) * scale;
-          for (size_t c = 0; c < D; c++) {
-            dqt[c] += ds * k[ki + c];
-            dk[ki + c] += ds * qt[c];
-            dv[ki + c] += p[u] * dot_[c];
-          }
-        }
+  int D = head_dim, qw = n_heads * D, kvw = n_kv_heads * D, group = n_heads / n_kv_heads;
+  float scale = 1.0f / sqrtf((float)D);
+  float *P = hc_malloc((size_t)s * s * sizeof(float)), *dP = hc_malloc((size_t)s * s * sizeof(float));
+  for (int bi = 0; bi < b; bi++)
+    for (int hq = 0; hq < n_heads; hq++) {
+      int hk = hq / group;
+      size_t qo = (size_t)bi * s * qw + (size_t)hq * D, ko = (size_t)bi * s * kvw + (size_t)hk * D;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, D, 1.0f, q + qo, qw, k + ko, kvw,
+                  0.0f, P, s);
+      causal_softmax(P, s, scale, lse + ((size_t)bi * n_heads + hq) * s, NULL);
+      /* dV += P^T dO */
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s, D, s, 1.0f, P, s, dout + qo, qw,
+                  1.0f, dv + ko, kvw);
+      /* dP = dO V^T, then dS (scaled) in place */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, D, 1.0f, dout + qo, qw, v + ko,
+                  kvw, 0.0f, dP, s);
+      for (int t = 0; t < s; t++) {
+        float *pr = P + (size_t)t * s, *dr = dP + (size_t)t * s, pdp = 0.0f;
+        for (int u = 0; u <= t; u++) pdp += pr[u] * dr[u];
+        for (int u = 0; u <= t; u++) dr[u] = pr[u] * (dr[u] - pdp) * scale;
+        for (int u = t + 1; u < s; u++) dr[u] = 0.0f;
       }
+      /* dQ += dS K, dK += dS^T Q */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, D, s, 1.0f, dP, s, k + ko, kvw,
+                  1.0f, dq + qo, qw);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s, D, s, 1.0f, dP, s, q + qo, qw, 1.0f,
+                  dk + ko, kvw);
     }
-  free(p);
-  free(dp);
+  free(P);
+  free(dP);
 }

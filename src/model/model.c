@@ -170,3 +170,12 @@ void hc_model_backward(hc_model *md) {
   op->embed_bwd(m, dx, md->tokens);
   if (op->grads_done) op->grads_done(m);
 }
+
+double hc_model_step_flops(const hc_model_config *c, int b, int s) {
+  double T = (double)b * s, h = c->dim, f = c->ffn_dim, V = c->vocab_size;
+  double hkv = hc_model_kv_dim(c), L = c->n_layers;
+  double linear_macs = h * h + 2 * h * hkv + h * h + 3 * h * f; /* per token per layer */
+  double attn_macs = 2.0 * b * c->n_heads * hc_model_head_dim(c) * (s * (s + 1.0) / 2);
+  double fwd = 2 * (L * (T * linear_macs + attn_macs) + T * h * V);
+  return 3 * fwd;
+}

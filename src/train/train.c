@@ -62,7 +62,7 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   }
   hc_model md;
   hc_model_init(&md, m);
-  hc_adamw opt = {(float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay};
+  hc_adamw opt = {o->beta1, o->beta2, o->eps, o->weight_decay};
   hc_lr_schedule sched = {o->lr, o->min_lr, o->warmup, o->steps};
   size_t T = (size_t)m->b * (size_t)m->s;
   int *batch = hc_malloc(T / (size_t)m->s * (size_t)(m->s + 1) * sizeof(int));
