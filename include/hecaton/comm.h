@@ -42,6 +42,7 @@ typedef struct {
   int *ring;        /* ring position -> member */
   int *line;        /* line position -> member */
   int ring_is_cycle;
+  int owns_comm;    /* made by hc_group_split: freed with the group */
 } hc_group;
 
 typedef struct {
@@ -49,6 +50,7 @@ typedef struct {
   hc_ledger *ledger;
   int phantom;      /* 1: count and time, move no data */
   hc_algo algo;     /* used where a call says HC_ALGO_DEFAULT */
+  int elem_bytes;   /* bytes per element on the wire; 0: the hardware file's */
   hc_group row, col, all;
   /* scratch */
   float *stage, *work;
@@ -58,6 +60,12 @@ typedef struct {
 
 void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int phantom);
 void hc_comm_free(hc_comm *c);
+
+/* A group of some members of `parent`: those calling with the same color
+ * (MPI_Comm_split, ordered by their rank in parent; ring and line follow
+ * that order). Collective over parent. */
+void hc_group_split(hc_group *g, const char *name, const hc_group *parent, int color);
+void hc_group_free(hc_group *g);
 
 /* All-gather: member k contributes counts[k] floats; recv (sum of counts)
  * receives them in member order. send may alias recv's own block. */

@@ -31,6 +31,20 @@ void hc_embedding_backward(float *dwte, const float *dout, const int *tokens, in
 /* out, x (T, h); rstd (T) saved; g (h). */
 void hc_rmsnorm_forward(float *out, float *rstd, const float *x, const float *g, int T, int h,
                         float eps);
+/* The same in phases, for a caller holding hl of the h features of each
+ * token (sums all-reduced in between by the caller):
+ *   hc_rmsnorm_sumsq: ss (T) = sum of x^2 over the local features (=);
+ *   hc_rmsnorm_apply: rstd holds the full sums on entry, 1/rms on exit;
+ *   hc_rmsnorm_dot:   dot (T) = sum of dout g x over the local features (=);
+ *   hc_rmsnorm_backward_apply: with the full dots, dx +=, dg += (local). */
+void hc_rmsnorm_sumsq(float *ss, const float *x, int T, int hl);
+void hc_rmsnorm_apply(float *out, float *rstd, const float *x, const float *g, int T, int hl,
+                      int h, float eps);
+void hc_rmsnorm_dot(float *dot, const float *dout, const float *x, const float *g, int T,
+                    int hl);
+void hc_rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const float *rstd,
+                               const float *dot, const float *x, const float *g, int T, int hl,
+                               int h);
 /* dx += ..., dg += ...  (both +=). */
 void hc_rmsnorm_backward(float *dx, float *dg, const float *dout, const float *rstd,
                          const float *x, const float *g, int T, int h);
@@ -89,5 +103,20 @@ void hc_matmul_backward_naive(float *dinp, float *dweight, const float *dout,
  * tokens passes 1/T_global. */
 float hc_crossentropy_forward_backward(float *dlogits, const float *logits, const int *targets,
                                        int T, int V, float scale);
+
+/* The same for a caller holding the vocabulary columns [v0, v0 + Vl) of
+ * each token's logits; the caller combines the phases across the chiplets
+ * holding the other columns:
+ *   hc_xent_local_stats:  mx (T) = max over the block, tgt (T) = z[y] when
+ *                         y is in the block, else 0          (then MAX, SUM)
+ *   hc_xent_local_sumexp: se (T) = sum over the block of exp(z - mx), mx
+ *                         the global max                      (then SUM)
+ *   hc_xent_finish:       with the global mx, se, tgt: writes (=) dlogits
+ *                         of the block; returns scale * sum_t (lse_t - z_t[y_t]). */
+void hc_xent_local_stats(float *mx, float *tgt, const float *logits, const int *targets, int T,
+                         int Vl, int v0);
+void hc_xent_local_sumexp(float *se, const float *logits, const float *mx, int T, int Vl);
+float hc_xent_finish(float *dlogits, const float *logits, const float *mx, const float *se,
+                     const float *tgt, const int *targets, int T, int Vl, int v0, float scale);
 
 #endif

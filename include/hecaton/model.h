@@ -58,6 +58,7 @@ struct hc_method {
   int b2, T2;         /* layout L2: b2 whole sequences, T2 = b2 * s tokens */
   int nh2, nkv2;      /* query / KV heads held in L2 */
   int f2, V2;         /* FFN and vocabulary columns held in L2 */
+  size_t t0_2, v0_2;  /* L2 block origin: first token, first vocabulary column */
   int phantom;        /* dry-run: no data, no FLOPs */
   hc_params *p;       /* this chiplet's parameter shards (local shapes) */
   const hc_method_ops *ops;

@@ -67,10 +67,22 @@ void hc_param_init_range(float *dst, const hc_param_spec *spec, size_t index, ui
                          size_t first, size_t count);
 
 /* ---- the contiguous buffers -------------------------------------------- */
+/* A tensor as this chiplet holds it: the block rows [r0, r0+nr) x cols
+ * [c0, c0+nc) of its global (rows, cols) shape (1-D tensors: cols = 1),
+ * stored row-major. A single process holds every block whole. */
 typedef struct {
   hc_param_spec spec;
-  size_t offset; /* of element 0 in each of the four buffers */
+  size_t offset;           /* of element 0 in each of the four buffers */
+  size_t r0, nr, c0, nc;   /* the block */
+  size_t numel;            /* nr * nc: elements held here */
+  int owner;               /* 1 on the one chiplet that writes the block to files and
+                              counts it in the gradient norm (blocks held by several
+                              chiplets, like norm gains, have one owner) */
 } hc_tensor;
+
+/* Where a sharded caller's block of tensor t lies:
+ * out = {r0, nr, c0, nc, owner}. */
+typedef void (*hc_shard_fn)(void *ctx, size_t t, const hc_param_spec *spec, size_t out[5]);
 
 typedef struct {
   hc_model_config cfg;
@@ -82,8 +94,14 @@ typedef struct {
 
 /* Build the table and allocate the four buffers, zero-filled. */
 void hc_params_alloc(hc_params *p, const hc_model_config *cfg);
+/* The same with each tensor reduced to this chiplet's block. With
+ * buffers == 0 (dry-run) only the table is built: the buffer pointers stay
+ * NULL and n_params still counts the floats a real run would hold. */
+void hc_params_alloc_sharded(hc_params *p, const hc_model_config *cfg, hc_shard_fn shard,
+                             void *ctx, int buffers);
 void hc_params_free(hc_params *p);
-/* Fill params from the seed (see hc_param_init_range); m, v untouched. */
+/* Fill params from the seed (see hc_param_init_range), block by block, so a
+ * shard holds exactly the single-process values; m, v untouched. */
 void hc_params_init(hc_params *p, uint64_t seed);
 void hc_params_zero_grads(hc_params *p);
 /* The tensor of that name, or NULL. */
@@ -92,7 +110,7 @@ const hc_tensor *hc_params_find(const hc_params *p, const char *name);
 /* Pointer to (kind, layer) in one of the buffers: p->params, p->grads, ... */
 static inline float *hc_param_ptr(const hc_params *p, float *buf, hc_param_kind kind,
                                   int layer) {
-  return buf + p->tensors[hc_param_index(&p->cfg, kind, layer)].offset;
+  return buf ? buf + p->tensors[hc_param_index(&p->cfg, kind, layer)].offset : NULL;
 }
 
 #endif

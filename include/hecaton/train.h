@@ -32,8 +32,6 @@ void hc_train_defaults(hc_train_opts *o);
 
 typedef struct {
   hc_method *m;
-  hc_block_fn block; /* where this rank's shards sit in the full tensors */
-  void *block_ctx;
   MPI_Comm comm;     /* all chiplets (checkpoint I/O, verdicts) */
   hc_loader *data;
   /* results */

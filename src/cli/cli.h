@@ -8,6 +8,7 @@
 #include "hecaton/hw.h"
 #include "hecaton/ledger.h"
 #include "hecaton/mesh.h"
+#include "hecaton/model.h"
 
 /* Options every mesh command understands. */
 typedef struct {
@@ -46,7 +47,22 @@ void hc_cli_env_free(hc_cli_env *env);
  * asked. Returns 0, or -1 after one message (collective). */
 int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print);
 
+/* A parallel method by name ("single", "hecaton") on env's mesh: checks
+ * that it can run the configuration (0, or -1 with the reason in err, the
+ * same on every rank) and builds it with p as its parameter shards. */
+typedef struct {
+  int save_gathered;
+} hc_method_opts;
+int hc_cli_method_check(const char *name, const hc_cli_env *env, const hc_model_config *cfg,
+                        int b, int s, char *err, size_t errlen);
+void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config *cfg, int b,
+                        int s, int phantom, const hc_method_opts *o, hc_method *m, hc_params *p);
+void hc_cli_method_free(hc_method *m);
+/* models/NAME.ini found from anywhere, or a path as given. */
+const char *hc_cli_model_path(const char *arg, char *buf, size_t len);
+
 int hc_cmd_bench_collectives(int argc, char **argv);
+int hc_cmd_gradcheck(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);
 int hc_cmd_bench_train(int argc, char **argv);

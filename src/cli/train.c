@@ -35,19 +35,6 @@ static void help(void) {
       "  --log-file FILE.csv    per step: loss, lr, grad norm, validation loss (exact)\n");
 }
 
-/* "tiny-64" -> models/tiny-64.ini (found from anywhere); paths as given. */
-static const char *model_path(const char *arg, char *buf, size_t len) {
-  if (strchr(arg, '/') || strstr(arg, ".ini")) return arg;
-  char rel[512];
-  snprintf(rel, sizeof rel, "models/%s.ini", arg);
-  const char *found = hc_cli_find_file(rel, buf, len);
-  if (found != buf) {
-    snprintf(buf, len, "%s", rel);
-    return buf;
-  }
-  return found;
-}
-
 static int parse_int(const char *s, const char *name, int min, int *out, char *err, size_t len) {
   char *end;
   long v = s ? strtol(s, &end, 10) : 0;
@@ -130,7 +117,7 @@ int hc_cmd_train(int argc, char **argv) {
                  "--method single runs on one rank, but mpirun started %d: use mpirun -np 1", size) != 0;
   (void)mesh;
   hc_model_config cfg;
-  const char *mpath = model_path(model, pathbuf, sizeof pathbuf);
+  const char *mpath = hc_cli_model_path(model, pathbuf, sizeof pathbuf);
   if (!bad) bad = hc_model_config_load(mpath, &cfg, err, sizeof err) != 0;
   if (!bad && s > cfg.max_seq_len)
     bad = hc_err(err, sizeof err, "--seq %d is longer than the model's max_seq_len %d (%s)", s,
@@ -159,8 +146,7 @@ int hc_cmd_train(int argc, char **argv) {
   hc_params_alloc(&p, &cfg);
   hc_method m;
   hc_single_method(&m, &p, b, s);
-  hc_trainer tr = {.m = &m, .block = hc_block_whole, .block_ctx = &p, .comm = MPI_COMM_WORLD,
-                   .data = &loader};
+  hc_trainer tr = {.m = &m, .comm = MPI_COMM_WORLD, .data = &loader};
   if (rank == 0) {
     printf("# hecaton train: method %s, model %s (%zu parameters: dim %d, %d layers, %d/%d heads, "
            "ffn %d, vocab %d)\n",

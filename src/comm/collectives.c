@@ -41,8 +41,21 @@ static void group_init(hc_group *g, const char *name, MPI_Comm comm, int n) {
   g->ring_is_cycle = n <= 2;
 }
 
-static void group_free(hc_group *g) {
+void hc_group_free(hc_group *g) {
   free(g->node), free(g->ring), free(g->line);
+  if (g->owns_comm) MPI_Comm_free(&g->comm);
+  g->node = g->ring = g->line = NULL;
+}
+
+void hc_group_split(hc_group *g, const char *name, const hc_group *parent, int color) {
+  MPI_Comm comm;
+  MPI_Comm_split(parent->comm, color, parent->me, &comm);
+  int n;
+  MPI_Comm_size(comm, &n);
+  group_init(g, name, comm, n);
+  g->owns_comm = 1;
+  int mine = parent->node[parent->me];
+  MPI_Allgather(&mine, 1, MPI_INT, g->node, 1, MPI_INT, comm);
 }
 
 void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int phantom) {
@@ -66,7 +79,7 @@ void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int 
 }
 
 void hc_comm_free(hc_comm *c) {
-  group_free(&c->row), group_free(&c->col), group_free(&c->all);
+  hc_group_free(&c->row), hc_group_free(&c->col), hc_group_free(&c->all);
   free(c->stage), free(c->work), free(c->moves), free(c->xfers);
   memset(c, 0, sizeof *c);
 }
@@ -104,7 +117,7 @@ static void run_step(run *r, const move *mv, int nm) {
   hc_xfer *x = c->xfers;
   int nx = 0;
   size_t incoming = 0;
-  uint64_t e = (uint64_t)c->ledger->hw.elem_bytes;
+  uint64_t e = (uint64_t)(c->elem_bytes ? c->elem_bytes : c->ledger->hw.elem_bytes);
   for (int k = 0; k < nm; k++) {
     if (mv[k].n == 0) continue; /* nothing to send: no message */
     x[nx++] = (hc_xfer){g->node[mv[k].src], g->node[mv[k].dst], mv[k].n * e};
@@ -142,7 +155,8 @@ static void run_step(run *r, const move *mv, int nm) {
 }
 
 static void finish(run *r, int coll, size_t elems, double bus_factor, double t0) {
-  uint64_t bytes = (uint64_t)elems * (uint64_t)r->c->ledger->hw.elem_bytes;
+  int e = r->c->elem_bytes ? r->c->elem_bytes : r->c->ledger->hw.elem_bytes;
+  uint64_t bytes = (uint64_t)elems * (uint64_t)e;
   double wall = r->c->phantom ? 0 : hc_wtime() - t0;
   hc_ledger_collective(r->c->ledger, coll, bytes, bus_factor, r->sim, wall);
 }

@@ -7,14 +7,6 @@
 #include "hecaton/h5io.h"
 #include "hecaton/util.h"
 
-void hc_block_whole(void *ctx, size_t tensor, hc_block *blk) {
-  const hc_params *p = ctx;
-  const hc_param_spec *s = &p->tensors[tensor].spec;
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  *blk = (hc_block){0, s->shape[0], 0, s->ndim == 2 ? s->shape[1] : 1, rank == 0};
-}
-
 /* The model config as attributes of the root group. */
 static const char *kCfgInts[] = {"dim", "n_layers", "n_heads", "n_kv_heads", "ffn_dim",
                                  "vocab_size", "max_seq_len"};
@@ -68,8 +60,9 @@ static int path_exists(hid_t f, const char *path) {
 }
 
 /* Create (write) or open (read) one dataset and move this rank's block. */
-static int move_tensor(hid_t f, const char *dsname, const hc_param_spec *s, const hc_block *blk,
-                       float *local, int writing) {
+static int move_tensor(hid_t f, const char *dsname, const hc_tensor *x, float *local,
+                       int writing) {
+  const hc_param_spec *s = &x->spec;
   hsize_t dims[2] = {s->shape[0], s->ndim == 2 ? s->shape[1] : 1};
   int nd = s->ndim;
   hid_t ds;
@@ -89,9 +82,9 @@ static int move_tensor(hid_t f, const char *dsname, const hc_param_spec *s, cons
   hsize_t got[2] = {0, 1};
   if (ok) H5Sget_simple_extent_dims(fsp, got, NULL);
   ok = ok && got[0] == dims[0] && (nd == 1 || got[1] == dims[1]);
-  int active = writing ? blk->writer : 1;
-  hsize_t start[2] = {blk->r0, blk->c0}, count[2] = {blk->nr, blk->nc};
-  hsize_t mcount = (hsize_t)(blk->nr * blk->nc);
+  int active = writing ? x->owner : 1;
+  hsize_t start[2] = {x->r0, x->c0}, count[2] = {x->nr, x->nc};
+  hsize_t mcount = (hsize_t)x->numel;
   hid_t msp = H5Screate_simple(1, &mcount, NULL);
   if (ok && active && mcount > 0) {
     H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
@@ -112,14 +105,12 @@ static int move_tensor(hid_t f, const char *dsname, const hc_param_spec *s, cons
 
 /* Every tensor of one buffer under `prefix`. */
 static int move_all(hid_t f, const char *prefix, const hc_params *p, const float *buf,
-                    hc_block_fn fn, void *ctx, int writing, char *bad, size_t badlen) {
+                    int writing, char *bad, size_t badlen) {
   for (size_t t = 0; t < p->n_tensors; t++) {
-    hc_block blk;
-    fn(ctx, t, &blk);
     char name[256];
     snprintf(name, sizeof name, "%s/%s", prefix, p->tensors[t].spec.name);
     float *local = (float *)buf + p->tensors[t].offset;
-    if (move_tensor(f, name, &p->tensors[t].spec, &blk, local, writing)) {
+    if (move_tensor(f, name, &p->tensors[t], local, writing)) {
       snprintf(bad, badlen, "%s", name);
       return -1;
     }
@@ -139,8 +130,8 @@ static int save_common(const char *path, MPI_Comm comm, hid_t *fout, char *tmp, 
   return 0;
 }
 
-int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local, hc_block_fn fn,
-                       void *ctx, const hc_ckpt_meta *meta, char *err, size_t errlen) {
+int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local,
+                       const hc_ckpt_meta *meta, char *err, size_t errlen) {
   char tmp[4096], bad[256] = "";
   hid_t f;
   if (save_common(path, comm, &f, tmp, sizeof tmp, err, errlen)) return -1;
@@ -151,16 +142,16 @@ int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local, 
   ok = ok && hc_h5_attr_write_int(f, "data_pos", (long long)meta->data_pos) == 0;
   ok = ok && hc_h5_attr_write_int(f, "init_seed", (long long)meta->init_seed) == 0;
   /* Collective calls: every rank runs all three, whatever happened above. */
-  ok &= move_all(f, "/params", local, local->params, fn, ctx, 1, bad, sizeof bad) == 0;
-  ok &= move_all(f, "/optim/m", local, local->m, fn, ctx, 1, bad, sizeof bad) == 0;
-  ok &= move_all(f, "/optim/v", local, local->v, fn, ctx, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/params", local, local->params, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/optim/m", local, local->m, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/optim/v", local, local->v, 1, bad, sizeof bad) == 0;
   if (hc_h5_finish(f, tmp, path, comm, ok))
     return hc_err(err, errlen, "%s: writing the checkpoint failed%s%s", path, bad[0] ? " at " : "", bad);
   return 0;
 }
 
-int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_block_fn fn,
-                       void *ctx, hc_ckpt_meta *meta, char *err, size_t errlen) {
+int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckpt_meta *meta,
+                       char *err, size_t errlen) {
   hc_h5_quiet();
   int is_h5 = H5Fis_hdf5(path) > 0, all;
   MPI_Allreduce(&is_h5, &all, 1, MPI_INT, MPI_LAND, comm);
@@ -185,9 +176,9 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_blo
     rc = hc_err(err, errlen, "%s: checkpoint lacks its step or data-position attributes", path);
   if (!rc) {
     /* Collective reads: all ranks take part in every one. */
-    int ok = move_all(f, "/params", local, local->params, fn, ctx, 0, bad, sizeof bad) == 0;
-    ok &= move_all(f, "/optim/m", local, local->m, fn, ctx, 0, bad, sizeof bad) == 0;
-    ok &= move_all(f, "/optim/v", local, local->v, fn, ctx, 0, bad, sizeof bad) == 0;
+    int ok = move_all(f, "/params", local, local->params, 0, bad, sizeof bad) == 0;
+    ok &= move_all(f, "/optim/m", local, local->m, 0, bad, sizeof bad) == 0;
+    ok &= move_all(f, "/optim/v", local, local->v, 0, bad, sizeof bad) == 0;
     if (!ok) rc = hc_err(err, errlen, "%s: missing or misshapen tensor %s", path, bad);
   }
   H5Fclose(f);
@@ -198,15 +189,14 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_blo
   return 0;
 }
 
-int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, hc_block_fn fn,
-                 void *ctx, const int *batch, int b, int s, float loss, char *err,
-                 size_t errlen) {
+int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, const int *batch,
+                 int b, int s, float loss, char *err, size_t errlen) {
   char tmp[4096], bad[256] = "";
   hid_t f;
   if (save_common(path, comm, &f, tmp, sizeof tmp, err, errlen)) return -1;
   int ok = write_config(f, &local->cfg) == 0;
-  ok &= move_all(f, "/params", local, local->params, fn, ctx, 1, bad, sizeof bad) == 0;
-  ok &= move_all(f, "/grads", local, local->grads, fn, ctx, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/params", local, local->params, 1, bad, sizeof bad) == 0;
+  ok &= move_all(f, "/grads", local, local->grads, 1, bad, sizeof bad) == 0;
   /* Small datasets: every rank writes the same values collectively. */
   hsize_t bd[2] = {(hsize_t)b, (hsize_t)s + 1}, one = 1;
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);

@@ -24,10 +24,11 @@ void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t
 }
 
 void hc_adamw_step(hc_params *p, const hc_adamw *opt, float lr, long t) {
+  if (!p->params) return; /* dry-run: nothing held */
   for (size_t k = 0; k < p->n_tensors; k++) {
     const hc_tensor *x = &p->tensors[k];
     size_t o = x->offset;
-    hc_adamw_update(p->params + o, p->grads + o, p->m + o, p->v + o, x->spec.numel, opt, lr,
+    hc_adamw_update(p->params + o, p->grads + o, p->m + o, p->v + o, x->numel, opt, lr,
                     x->spec.decay, t);
   }
 }

@@ -123,22 +123,43 @@ void hc_param_init_range(float *dst, const hc_param_spec *s, size_t index, uint6
   for (size_t e = 0; e < count; e++) dst[e] = (float)(s->init_std * hc_rng_normal(&r));
 }
 
-void hc_params_alloc(hc_params *p, const hc_model_config *cfg) {
+static void whole(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
+  (void)ctx, (void)t;
+  out[0] = 0, out[1] = s->shape[0], out[2] = 0, out[3] = s->ndim == 2 ? s->shape[1] : 1;
+  out[4] = 1;
+}
+
+void hc_params_alloc_sharded(hc_params *p, const hc_model_config *cfg, hc_shard_fn shard,
+                             void *ctx, int buffers) {
   memset(p, 0, sizeof *p);
   p->cfg = *cfg;
   p->n_tensors = hc_param_num_tensors(cfg);
   p->tensors = hc_calloc(p->n_tensors, sizeof *p->tensors);
   size_t off = 0;
   for (size_t t = 0; t < p->n_tensors; t++) {
-    hc_param_spec_get(cfg, t, &p->tensors[t].spec);
-    p->tensors[t].offset = off;
-    off += p->tensors[t].spec.numel;
+    hc_tensor *x = &p->tensors[t];
+    hc_param_spec_get(cfg, t, &x->spec);
+    size_t b[5];
+    shard(ctx, t, &x->spec, b);
+    size_t cols = x->spec.ndim == 2 ? x->spec.shape[1] : 1;
+    HC_ASSERT(b[0] + b[1] <= x->spec.shape[0] && b[2] + b[3] <= cols);
+    x->r0 = b[0], x->nr = b[1], x->c0 = b[2], x->nc = b[3];
+    x->numel = b[1] * b[3];
+    x->owner = (int)b[4];
+    x->offset = off;
+    off += x->numel;
   }
   p->n_params = off;
-  p->params = hc_calloc(off, sizeof(float));
-  p->grads = hc_calloc(off, sizeof(float));
-  p->m = hc_calloc(off, sizeof(float));
-  p->v = hc_calloc(off, sizeof(float));
+  if (buffers) {
+    p->params = hc_calloc(off, sizeof(float));
+    p->grads = hc_calloc(off, sizeof(float));
+    p->m = hc_calloc(off, sizeof(float));
+    p->v = hc_calloc(off, sizeof(float));
+  }
+}
+
+void hc_params_alloc(hc_params *p, const hc_model_config *cfg) {
+  hc_params_alloc_sharded(p, cfg, whole, NULL, 1);
 }
 
 void hc_params_free(hc_params *p) {
@@ -151,14 +172,18 @@ void hc_params_free(hc_params *p) {
 }
 
 void hc_params_init(hc_params *p, uint64_t seed) {
+  if (!p->params) return;
   for (size_t t = 0; t < p->n_tensors; t++) {
     const hc_tensor *x = &p->tensors[t];
-    hc_param_init_range(p->params + x->offset, &x->spec, t, seed, 0, x->spec.numel);
+    size_t cols = x->spec.ndim == 2 ? x->spec.shape[1] : 1;
+    for (size_t r = 0; r < x->nr; r++) /* one row segment of the block at a time */
+      hc_param_init_range(p->params + x->offset + r * x->nc, &x->spec, t, seed,
+                          (x->r0 + r) * cols + x->c0, x->nc);
   }
 }
 
 void hc_params_zero_grads(hc_params *p) {
-  memset(p->grads, 0, p->n_params * sizeof(float));
+  if (p->grads) memset(p->grads, 0, p->n_params * sizeof(float));
 }
 
 const hc_tensor *hc_params_find(const hc_params *p, const char *name) {

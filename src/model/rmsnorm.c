@@ -1,36 +1,78 @@
-/* rmsnorm.c: RMSNorm with a learned gain, no bias (Llama). */
+/* rmsnorm.c: RMSNorm with a learned gain, no bias (Llama).
+ *
+ * Written in phases so that a caller holding only some features of each
+ * token (the Hecaton L1 layout) can sum over its features, all-reduce the
+ * sums across the chiplets that hold the rest, and finish: the one-process
+ * forms below are the same phases with nothing in between. */
 #include <math.h>
+#include <stddef.h>
 
 #include "hecaton/kernels.h"
 
-void hc_rmsnorm_forward(float *out, float *rstd, const float *x, const float *g, int T, int h,
-                        float eps) {
-  size_t H = (size_t)h;
+void hc_rmsnorm_sumsq(float *ss, const float *x, int T, int hl) {
+  size_t H = (size_t)hl;
   for (size_t t = 0; t < (size_t)T; t++) {
     const float *xt = x + t * H;
-    float ss = 0.0f;
-    for (size_t c = 0; c < H; c++) ss += xt[c] * xt[c];
-    float r = 1.0f / sqrtf(ss / (float)h + eps);
+    float acc = 0.0f;
+    for (size_t c = 0; c < H; c++) acc += xt[c] * xt[c];
+    ss[t] = acc;
+  }
+}
+
+void hc_rmsnorm_apply(float *out, float *rstd, const float *x, const float *g, int T, int hl,
+                      int h, float eps) {
+  size_t H = (size_t)hl;
+  for (size_t t = 0; t < (size_t)T; t++) {
+    float r = 1.0f / sqrtf(rstd[t] / (float)h + eps);
     rstd[t] = r;
+    const float *xt = x + t * H;
     float *ot = out + t * H;
     for (size_t c = 0; c < H; c++) ot[c] = xt[c] * r * g[c];
   }
 }
 
+void hc_rmsnorm_forward(float *out, float *rstd, const float *x, const float *g, int T, int h,
+                        float eps) {
+  hc_rmsnorm_sumsq(rstd, x, T, h);
+  hc_rmsnorm_apply(out, rstd, x, g, T, h, h, eps);
+}
+
+void hc_rmsnorm_dot(float *dot, const float *dout, const float *x, const float *g, int T,
+                    int hl) {
+  size_t H = (size_t)hl;
+  for (size_t t = 0; t < (size_t)T; t++) {
+    const float *xt = x + t * H, *dy = dout + t * H;
+    float acc = 0.0f;
+    for (size_t c = 0; c < H; c++) acc += dy[c] * g[c] * xt[c];
+    dot[t] = acc;
+  }
+}
+
 /* y_c = g_c x_c r with r = (sum_k x_k^2 / h + eps)^(-1/2), dr/dx_k = -r^3 x_k / h:
  *   dx_k = r g_k dy_k - (r^3 / h) x_k sum_c(dy_c g_c x_c),  dg_c = sum_t dy_c x_c r. */
+static void backward_row(float *dxt, float *dg, const float *dy, const float *xt,
+                         const float *g, float r, float dot, size_t H, int h) {
+  float k = r * r * r * dot / (float)h;
+  for (size_t c = 0; c < H; c++) {
+    dxt[c] += r * g[c] * dy[c] - k * xt[c];
+    dg[c] += dy[c] * xt[c] * r;
+  }
+}
+
+void hc_rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const float *rstd,
+                               const float *dot, const float *x, const float *g, int T, int hl,
+                               int h) {
+  size_t H = (size_t)hl;
+  for (size_t t = 0; t < (size_t)T; t++)
+    backward_row(dx + t * H, dg, dout + t * H, x + t * H, g, rstd[t], dot[t], H, h);
+}
+
 void hc_rmsnorm_backward(float *dx, float *dg, const float *dout, const float *rstd,
                          const float *x, const float *g, int T, int h) {
   size_t H = (size_t)h;
   for (size_t t = 0; t < (size_t)T; t++) {
-    const float *xt = x + t * H, *dy = dout + t * H;
-    float r = rstd[t], dot = 0.0f;
-    for (size_t c = 0; c < H; c++) dot += dy[c] * g[c] * xt[c];
-    float k = r * r * r * dot / (float)h;
-    float *dxt = dx + t * H;
-    for (size_t c = 0; c < H; c++) {
-      dxt[c] += r * g[c] * dy[c] - k * xt[c];
-      dg[c] += dy[c] * xt[c] * r;
-    }
+    float dot;
+    hc_rmsnorm_dot(&dot, dout + t * H, x + t * H, g, 1, h);
+    backward_row(dx + t * H, dg, dout + t * H, x + t * H, g, rstd[t], dot, H, h);
   }
 }

@@ -32,7 +32,7 @@ float hc_train_validate(hc_trainer *tr, hc_model *md, int n) {
 static int save(hc_trainer *tr, const hc_train_opts *o, long step, int rank) {
   char err[HC_ERRLEN];
   hc_ckpt_meta meta = {step, tr->data->seed, tr->data->epoch, tr->data->pos, o->seed};
-  if (hc_checkpoint_save(o->save, tr->comm, tr->m->p, tr->block, tr->block_ctx, &meta, err,
+  if (hc_checkpoint_save(o->save, tr->comm, tr->m->p, &meta, err,
                          sizeof err))
     return hc_agree(tr->comm, err);
   if (rank == 0) printf("checkpoint step %ld written to %s\n", step, o->save);
@@ -49,7 +49,7 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   hc_params_init(p, o->seed);
   if (o->resume) {
     hc_ckpt_meta meta;
-    int bad = hc_checkpoint_load(o->resume, tr->comm, p, tr->block, tr->block_ctx, &meta, err,
+    int bad = hc_checkpoint_load(o->resume, tr->comm, p, &meta, err,
                                  sizeof err) != 0;
     if (!bad && meta.data_seed != tr->data->seed)
       bad = hc_err(err, sizeof err, "%s: written with data seed %llu, this run uses %llu",
@@ -87,7 +87,7 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     float loss = hc_model_forward(&md, batch);
     hc_model_backward(&md);
     if (o->dump_grads && step == step0) {
-      int bad = hc_grad_dump(o->dump_grads, tr->comm, p, tr->block, tr->block_ctx, batch, m->b,
+      int bad = hc_grad_dump(o->dump_grads, tr->comm, p, batch, m->b,
                              m->s, loss, err, sizeof err) != 0;
       if (hc_agree(tr->comm, bad ? err : NULL)) { rc = -1; break; }
       if (rank == 0) printf("gradients of step %ld written to %s\n", step, o->dump_grads);

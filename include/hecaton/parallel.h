@@ -1,0 +1,44 @@
+/* parallel.h: the parallel methods on the chiplet mesh. Each builds an
+ * hc_method (model.h): its shards of every parameter (hc_params with
+ * blocks), its layouts and its operations over the counted collectives.
+ * They know nothing of INI files or HDF5. */
+#ifndef HECATON_PARALLEL_H
+#define HECATON_PARALLEL_H
+
+#include <stddef.h>
+
+#include "hecaton/comm.h"
+#include "hecaton/model.h"
+
+typedef struct {
+  int save_gathered; /* keep all-gathered linear inputs for backward (more
+                        memory) instead of gathering them again (default) */
+  hc_algo algo;      /* collective algorithm (HC_ALGO_DEFAULT: the comm's) */
+} hc_hecaton_opts;
+
+/* Can the Hecaton 2D method run this model on an R x C mesh with batch b?
+ * R must divide b, n_heads, ffn_dim; C must divide b and dim; the KV heads
+ * must split over rows (R | n_kv) or each row must read one KV head
+ * (n_kv | R, replicated). 0, or -1 with a message naming the dimension, the
+ * mesh axis and the nearest valid values. */
+int hc_hecaton_check(const hc_model_config *c, int R, int C, int b, char *err, size_t errlen);
+
+/* Build the method on comm's mesh: allocates p (this chiplet's shards;
+ * only the table when phantom) and the method's buffers. */
+void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                       int b, int s, int phantom, const hc_hecaton_opts *o);
+void hc_hecaton_free(hc_method *m);
+/* Bytes of communication buffers the method holds (gathers, partial sums). */
+size_t hc_hecaton_buffer_bytes(const hc_method *m);
+
+/* Reassemble full tensors on rank 0 of comm from every rank's blocks of
+ * one buffer (params, grads, m or v, chosen by `which`: 0..3). full: the
+ * single-process layout (hc_params_alloc of the same config) on rank 0,
+ * ignored elsewhere. Host-side checking traffic, not chiplet traffic. */
+void hc_params_gather_full(const hc_params *local, int which, MPI_Comm comm, hc_params *full);
+/* The logits (T2, V2) of every chiplet into (T, V) on rank 0: the block of
+ * chiplet (i, j) is tokens [t0, t0+T2) and vocabulary [v0, v0+V2). */
+void hc_gather_blocks(const float *local, size_t t0, size_t nt, size_t v0, size_t nv,
+                      size_t V, MPI_Comm comm, float *full);
+
+#endif

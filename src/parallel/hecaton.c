@@ -1,0 +1,395 @@
+/* hecaton.c: the Hecaton 2D method (DESIGN.md section 3).
+ *
+ * Chiplet (i, j) of an R x C mesh holds
+ *   layout L1: tokens T_i (b/R whole sequences) x features H_j (h/C),
+ *   layout L2: tokens T_j (b/C whole sequences) x head/FFN/vocab block i,
+ * and the blocks W[O_i, H_j] of the L1 -> L2 linears (stored (out, in):
+ * rows O_i, columns H_j) and W[F_i, H_j] of the L2 -> L1 linears (stored
+ * rows H_j, columns F_i). A linear L1 -> L2 all-gathers its input over the
+ * column, multiplies locally and reduce-scatters the partial product over
+ * the row (token blocks); L2 -> L1 swaps row and column. Weight gradients
+ * are complete locally: no gradient all-reduce, except for the norm gains
+ * (held by every row of a column) and replicated KV heads. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hecaton/kernels.h"
+#include "hecaton/optim.h"
+#include "hecaton/parallel.h"
+#include "hecaton/util.h"
+
+typedef struct {
+  hc_comm *c;
+  hc_hecaton_opts o;
+  hc_model_config cfg;
+  int R, C, i, j;
+  int T;                   /* b * s, all tokens */
+  int kv_lo, nkv, kv_rows; /* row i's KV heads [kv_lo, kv_lo+nkv); rows sharing one (1: none) */
+  size_t v0, nv;           /* row i's vocabulary block */
+  hc_group kv;             /* rows of column j holding the same KV head (kv_rows > 1) */
+  float *xg, *pbuf, *dyg, *dxp, *stat; /* buffers of T x wmax floats (stat: T) */
+  size_t wmax;
+  /* save_gathered: gathered inputs, pushed in forward, popped in backward */
+  float **stack;
+  size_t *stack_n;
+  int depth, cap;
+  size_t saved_bytes, saved_peak;
+} hecaton;
+
+#define CTX(m) ((hecaton *)(m)->ctx)
+
+/* ---- divisibility ------------------------------------------------------ */
+
+/* The divisors of x nearest to want, below and above, as "a or b". */
+static const char *nearest(int x, int want, char *buf, size_t len) {
+  int lo = 1, hi = -1;
+  for (int d = 1; d <= x; d++)
+    if (x % d == 0) {
+      if (d <= want) lo = d;
+      if (d >= want && hi < 0) hi = d;
+    }
+  if (hi < 0 || hi == lo) snprintf(buf, len, "%d", lo);
+  else snprintf(buf, len, "%d or %d", lo, hi);
+  return buf;
+}
+
+int hc_hecaton_check(const hc_model_config *c, int R, int C, int b, char *err, size_t errlen) {
+  struct { const char *name; int value; int axis; } rules[] = {
+      {"batch", b, R}, {"n_heads", c->n_heads, R}, {"ffn_dim", c->ffn_dim, R},
+      {"batch", b, C}, {"dim", c->dim, C}};
+  char buf[64];
+  for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+    int axis = rules[k].axis, is_row = k < 3;
+    if (rules[k].value % axis)
+      return hc_err(err, errlen,
+                    "the Hecaton method needs %s (%d) divisible by the mesh %s (%s = %d): "
+                    "nearest valid %s: %s, or change %s",
+                    rules[k].name, rules[k].value, is_row ? "rows" : "columns", is_row ? "R" : "C",
+                    axis, is_row ? "R" : "C", nearest(rules[k].value, axis, buf, sizeof buf),
+                    rules[k].name);
+  }
+  int nkv = c->n_kv_heads;
+  if (nkv % R != 0 && R % nkv != 0)
+    return hc_err(err, errlen,
+                  "the Hecaton method needs the KV heads (n_kv_heads = %d) either split over the "
+                  "mesh rows (R divides %d) or each read by whole rows (%d divides R); R = %d: "
+                  "nearest valid R: %s",
+                  nkv, nkv, nkv, R, nearest(c->n_heads, R, buf, sizeof buf));
+  if (c->vocab_size < R)
+    return hc_err(err, errlen, "vocab_size %d is smaller than the mesh rows R = %d",
+                  c->vocab_size, R);
+  return 0;
+}
+
+/* ---- placement ---------------------------------------------------------- */
+
+static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
+  (void)t;
+  const hecaton *x = ctx;
+  size_t R = (size_t)x->R, C = (size_t)x->C, i = (size_t)x->i, j = (size_t)x->j;
+  size_t rows = s->shape[0], cols = s->ndim == 2 ? s->shape[1] : 1;
+  size_t hj0 = j * (cols / C), hjn = cols / C; /* H_j of an (out, h) tensor */
+  size_t d = (size_t)hc_model_head_dim(&x->cfg);
+  out[4] = 1;
+  switch (s->kind) {
+    case HC_P_ATTENTION_NORM:
+    case HC_P_FFN_NORM:
+    case HC_P_NORM: /* gain over H_j, held by every row of column j; row 0 owns it */
+      out[0] = j * (rows / C), out[1] = rows / C, out[2] = 0, out[3] = 1, out[4] = i == 0;
+      return;
+    case HC_P_TOK_EMBEDDINGS:
+    case HC_P_OUTPUT: /* vocabulary block V_i x H_j */
+      out[0] = x->v0, out[1] = x->nv, out[2] = hj0, out[3] = hjn;
+      return;
+    case HC_P_WQ:
+    case HC_P_W1:
+    case HC_P_W3: /* O_i x H_j */
+      out[0] = i * (rows / R), out[1] = rows / R, out[2] = hj0, out[3] = hjn;
+      return;
+    case HC_P_WK:
+    case HC_P_WV: /* the KV heads row i reads x H_j; of replicas, the first row owns */
+      out[0] = (size_t)x->kv_lo * d, out[1] = (size_t)x->nkv * d, out[2] = hj0, out[3] = hjn;
+      out[4] = x->kv_rows == 1 || (int)i % x->kv_rows == 0;
+      return;
+    case HC_P_WO:
+    case HC_P_W2: /* stored (h, in): rows H_j, columns F_i */
+      out[0] = j * (rows / C), out[1] = rows / C, out[2] = i * (cols / R), out[3] = cols / R;
+      return;
+    default:
+      HC_DIE("no placement for tensor kind %d", (int)s->kind);
+  }
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void tag(hc_method *m, int phase, int op) { hc_ledger_set_tag(CTX(m)->c->ledger, phase, op); }
+static int ph(const hc_method *m) { return m->phantom; }
+
+static void add_into(float *y, const float *x, size_t n) {
+  if (y) for (size_t k = 0; k < n; k++) y[k] += x[k];
+}
+
+/* Gathered input for backward: again (default) or from forward's copy. */
+static void push_saved(hecaton *x, const float *src, size_t n) {
+  if (!x->o.save_gathered) return;
+  if (x->depth == x->cap) {
+    x->cap = x->cap ? 2 * x->cap : 64;
+    float **ns = hc_malloc((size_t)x->cap * sizeof *ns);
+    size_t *nn = hc_malloc((size_t)x->cap * sizeof *nn);
+    if (x->depth) memcpy(ns, x->stack, (size_t)x->depth * sizeof *ns), memcpy(nn, x->stack_n, (size_t)x->depth * sizeof *nn);
+    free(x->stack), free(x->stack_n);
+    x->stack = ns, x->stack_n = nn;
+  }
+  float *copy = NULL;
+  if (src) {
+    copy = hc_malloc(n * sizeof(float));
+    memcpy(copy, src, n * sizeof(float));
+  }
+  x->stack[x->depth] = copy, x->stack_n[x->depth++] = n;
+  x->saved_bytes += n * sizeof(float);
+  if (x->saved_bytes > x->saved_peak) x->saved_peak = x->saved_bytes;
+}
+
+/* Into x->xg: the saved copy, or a new gather of `local` over g. */
+static void regather(hecaton *x, hc_group *g, const float *local, size_t n_local) {
+  if (x->o.save_gathered) {
+    HC_ASSERT(x->depth > 0);
+    float *saved = x->stack[--x->depth];
+    HC_ASSERT(x->stack_n[x->depth] == n_local * (size_t)g->n);
+    if (saved) memcpy(x->xg, saved, x->stack_n[x->depth] * sizeof(float));
+    free(saved);
+    x->saved_bytes -= x->stack_n[x->depth] * sizeof(float);
+    return;
+  }
+  hc_allgather(x->c, g, local, x->xg, n_local, x->o.algo);
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static const float *P(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->params, k, l); }
+static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->grads, k, l); }
+
+/* Embedding: look up the tokens of V_i for all T tokens (others give zero
+ * rows), then reduce-scatter the partial X[T, H_j] over column j. */
+static void embed_fwd(hc_method *m, float *x1, const int *tok) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_EMBED);
+  if (!ph(m))
+    hc_embedding_forward(x->pbuf, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, m->h1, (int)x->v0, (int)x->nv);
+  hc_reduce_scatter(x->c, &x->c->col, x->pbuf, x1, (size_t)m->T1 * m->h1, HC_RED_SUM, x->o.algo);
+}
+
+static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_EMBED);
+  hc_allgather(x->c, &x->c->col, dx1, x->dyg, (size_t)m->T1 * m->h1, x->o.algo);
+  if (!ph(m))
+    hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->dyg, tok, x->T, m->h1, (int)x->v0,
+                          (int)x->nv);
+}
+
+/* RMSNorm over features split across row i: per-token sums all-reduced
+ * over the row (fp32 statistics). */
+static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_NORM);
+  if (!ph(m)) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
+  x->c->elem_bytes = 4;
+  hc_allreduce(x->c, &x->c->row, rstd, rstd, (size_t)m->T1, HC_RED_SUM, x->o.algo);
+  x->c->elem_bytes = 0;
+  if (!ph(m)) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
+}
+
+static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
+                     const float *x1, const float *g) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_NORM);
+  if (!ph(m)) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
+  x->c->elem_bytes = 4;
+  hc_allreduce(x->c, &x->c->row, x->stat, x->stat, (size_t)m->T1, HC_RED_SUM, x->o.algo);
+  x->c->elem_bytes = 0;
+  /* dg here is this row's partial over its tokens T_i: grads_done sums the column. */
+  if (!ph(m)) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
+}
+
+/* L1 -> L2: gather X[T, H_j] over column j once, then for each weight
+ * P = X W^T (T x nout) and reduce-scatter P's token blocks over row i. */
+static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
+                      const float *const *w, const int *nout) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
+  size_t nl = (size_t)m->T1 * m->h1;
+  hc_allgather(x->c, &x->c->col, x1, x->xg, nl, x->o.algo);
+  push_saved(x, x->xg, nl * (size_t)x->R);
+  for (int k = 0; k < n; k++) {
+    if (!ph(m)) hc_matmul_forward(x->pbuf, x->xg, w[k], x->T, m->h1, nout[k]);
+    hc_reduce_scatter(x->c, &x->c->row, x->pbuf, y2[k], (size_t)m->T2 * nout[k], HC_RED_SUM, x->o.algo);
+  }
+}
+
+/* dY[T_j, O_i] -> gathered over row i; dW = dY^T X is complete here; the
+ * partial dX = sum_k dY_k W_k is reduce-scattered over column j. */
+static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
+                      const float *x1, const float *const *w, const int *nout) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  size_t nl = (size_t)m->T1 * m->h1, T = (size_t)x->T;
+  regather(x, &x->c->col, x1, nl);
+  if (!ph(m)) memset(x->dxp, 0, T * (size_t)m->h1 * sizeof(float));
+  for (int k = 0; k < n; k++) {
+    hc_allgather(x->c, &x->c->row, dy2[k], x->dyg, (size_t)m->T2 * nout[k], x->o.algo);
+    if (!ph(m)) hc_matmul_backward(x->dxp, dw[k], x->dyg, x->xg, w[k], x->T, m->h1, nout[k]);
+  }
+  hc_reduce_scatter(x->c, &x->c->col, x->dxp, x->pbuf, nl, HC_RED_SUM, x->o.algo);
+  if (!ph(m)) add_into(dx1, x->pbuf, nl);
+}
+
+/* L2 -> L1: gather X[T, F_i] over row i, P = X W^T (T x h/C), reduce-scatter
+ * P's token blocks over column j. */
+static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, int nin) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
+  size_t nl = (size_t)m->T2 * nin;
+  hc_allgather(x->c, &x->c->row, x2, x->xg, nl, x->o.algo);
+  push_saved(x, x->xg, nl * (size_t)x->C);
+  if (!ph(m)) hc_matmul_forward(x->pbuf, x->xg, w, x->T, nin, m->h1);
+  hc_reduce_scatter(x->c, &x->c->col, x->pbuf, y1, (size_t)m->T1 * m->h1, HC_RED_SUM, x->o.algo);
+}
+
+static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
+                      const float *w, int nin) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  size_t nl = (size_t)m->T2 * nin, T = (size_t)x->T;
+  hc_allgather(x->c, &x->c->col, dy1, x->dyg, (size_t)m->T1 * m->h1, x->o.algo);
+  regather(x, &x->c->row, x2, nl);
+  if (!ph(m)) {
+    memset(x->dxp, 0, T * (size_t)nin * sizeof(float));
+    hc_matmul_backward(x->dxp, dw, x->dyg, x->xg, w, x->T, nin, m->h1);
+  }
+  hc_reduce_scatter(x->c, &x->c->row, x->dxp, x->pbuf, nl, HC_RED_SUM, x->o.algo);
+  if (!ph(m)) add_into(dx2, x->pbuf, nl);
+}
+
+/* Vocabulary-parallel cross-entropy: chiplet (i, j) holds logits of tokens
+ * T_j over V_i; the vocabulary of a token is spread over column j. */
+static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_LOSS);
+  size_t T2 = (size_t)m->T2;
+  const int *tg = targets + (size_t)x->j * T2; /* this column's tokens */
+  float *mx = x->stat, *tl = x->stat + T2, *se = x->stat + 2 * T2;
+  if (!ph(m)) hc_xent_local_stats(mx, tl, logits, tg, m->T2, m->V2, (int)x->v0);
+  x->c->elem_bytes = 4;
+  hc_allreduce(x->c, &x->c->col, mx, mx, T2, HC_RED_MAX, x->o.algo);
+  hc_allreduce(x->c, &x->c->col, tl, tl, T2, HC_RED_SUM, x->o.algo);
+  if (!ph(m)) hc_xent_local_sumexp(se, logits, mx, m->T2, m->V2);
+  hc_allreduce(x->c, &x->c->col, se, se, T2, HC_RED_SUM, x->o.algo);
+  float part = 0, total = 0;
+  if (!ph(m))
+    part = hc_xent_finish(dlogits, logits, mx, se, tl, tg, m->T2, m->V2, (int)x->v0, 1.0f / (float)x->T);
+  /* Every row of column j now holds the column's loss; the row sums columns. */
+  hc_allreduce(x->c, &x->c->row, ph(m) ? NULL : &part, ph(m) ? NULL : &total, 1, HC_RED_SUM, x->o.algo);
+  x->c->elem_bytes = 0;
+  return total;
+}
+
+/* Norm gains: every row of column j holds the gain and a partial gradient
+ * over its tokens; replicated KV heads: partial gradients per replica row. */
+static void grads_done(hc_method *m) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_NORM);
+  for (size_t t = 0; t < m->p->n_tensors; t++) {
+    hc_tensor *tt = &m->p->tensors[t];
+    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
+    int kind = tt->spec.kind;
+    if (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM) {
+      tag(m, HC_PHASE_BWD, HC_OPK_NORM);
+      hc_allreduce(x->c, &x->c->col, g, g, tt->numel, HC_RED_SUM, x->o.algo);
+    } else if ((kind == HC_P_WK || kind == HC_P_WV) && x->kv_rows > 1) {
+      tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+      hc_allreduce(x->c, &x->kv, g, g, tt->numel, HC_RED_SUM, x->o.algo);
+    }
+  }
+}
+
+/* Each gradient element once (owners only), summed over the mesh. */
+static double grad_sumsq(hc_method *m) {
+  hecaton *x = CTX(m);
+  tag(m, HC_PHASE_OPT, HC_OPK_OTHER);
+  double ss = 0;
+  if (!ph(m))
+    for (size_t t = 0; t < m->p->n_tensors; t++)
+      if (m->p->tensors[t].owner)
+        ss += hc_grad_sumsq(m->p->grads + m->p->tensors[t].offset, m->p->tensors[t].numel);
+  float v = (float)ss, total = 0;
+  x->c->elem_bytes = 4;
+  hc_allreduce(x->c, &x->c->all, ph(m) ? NULL : &v, ph(m) ? NULL : &total, 1, HC_RED_SUM, x->o.algo);
+  x->c->elem_bytes = 0;
+  return total;
+}
+
+static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
+                                          lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
+                                          loss,      grads_done, grad_sumsq};
+
+void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                       int b, int s, int phantom, const hc_hecaton_opts *o) {
+  const hc_mesh *mesh = comm->mesh;
+  hecaton *x = hc_calloc(1, sizeof *x);
+  x->c = comm;
+  x->o = *o;
+  x->cfg = *c;
+  x->R = mesh->topo.R, x->C = mesh->topo.C, x->i = mesh->i, x->j = mesh->j;
+  x->T = b * s;
+  int R = x->R, nkv = c->n_kv_heads, d = hc_model_head_dim(c);
+  if (nkv % R == 0) { /* KV heads split over the rows */
+    x->nkv = nkv / R, x->kv_lo = x->i * x->nkv, x->kv_rows = 1;
+  } else { /* each KV head read by R / n_kv consecutive rows */
+    x->nkv = 1, x->kv_rows = R / nkv, x->kv_lo = x->i / x->kv_rows;
+  }
+  size_t V = (size_t)c->vocab_size, per = (V + (size_t)R - 1) / (size_t)R;
+  x->v0 = (size_t)x->i * per;
+  x->nv = x->v0 >= V ? 0 : (x->v0 + per <= V ? per : V - x->v0);
+  if (x->kv_rows > 1) hc_group_split(&x->kv, "kv", &comm->col, x->kv_lo);
+
+  *m = (hc_method){.name = "hecaton", .cfg = *c, .b = b, .s = s, .phantom = phantom};
+  m->T1 = (b / R) * s, m->h1 = c->dim / x->C;
+  m->b2 = b / x->C, m->T2 = m->b2 * s;
+  m->nh2 = c->n_heads / R, m->nkv2 = x->nkv;
+  m->f2 = c->ffn_dim / R, m->V2 = (int)x->nv;
+  m->t0_2 = (size_t)x->j * (size_t)m->T2, m->v0_2 = x->v0;
+  m->ops = &kHecatonOps;
+  m->ctx = x;
+  m->p = p;
+  hc_params_alloc_sharded(p, c, shard, x, !phantom);
+
+  size_t w[] = {(size_t)m->h1, (size_t)m->nh2 * d, (size_t)m->nkv2 * d, (size_t)m->f2, x->nv};
+  x->wmax = 0;
+  for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) x->wmax = w[k] > x->wmax ? w[k] : x->wmax;
+  if (!phantom) {
+    size_t n = (size_t)x->T * x->wmax;
+    x->xg = hc_malloc(n * sizeof(float)), x->pbuf = hc_malloc(n * sizeof(float));
+    x->dyg = hc_malloc(n * sizeof(float)), x->dxp = hc_malloc(n * sizeof(float));
+    x->stat = hc_malloc(3 * (size_t)x->T * sizeof(float));
+  }
+}
+
+size_t hc_hecaton_buffer_bytes(const hc_method *m) {
+  const hecaton *x = CTX(m);
+  return (4 * (size_t)x->T * x->wmax + 3 * (size_t)x->T) * sizeof(float) + x->saved_peak;
+}
+
+void hc_hecaton_free(hc_method *m) {
+  hecaton *x = CTX(m);
+  if (!x) return;
+  if (x->kv_rows > 1) hc_group_free(&x->kv);
+  for (int k = 0; k < x->depth; k++) free(x->stack[k]);
+  free(x->stack), free(x->stack_n);
+  free(x->xg), free(x->pbuf), free(x->dyg), free(x->dxp), free(x->stat);
+  free(x);
+  hc_params_free(m->p);
+  m->ctx = NULL;
+}
