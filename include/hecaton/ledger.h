@@ -96,6 +96,12 @@ typedef struct {
   hc_counters *chiplet;  /* [nodes]: each rank's totals over tags */
   hc_counters tag[HC_NPHASES][HC_NOPKINDS]; /* sums; nop_time: max */
   hc_coll_stats coll[HC_NCOLLS]; /* max over ranks (ranks run in step) */
+  /* Optional, set by the caller before writing: per-chiplet memory
+   * columns written under /metrics/memory/<name> (bytes). */
+  int nmem;
+  const char *const *mem_names;
+  double *memory; /* [nmem][nodes] */
+  long steps;     /* steps the ledger covers (0: not a training run) */
 } hc_ledger_report;
 
 /* Collective over comm (all chiplets); out is filled on rank 0 only. */

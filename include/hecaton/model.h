@@ -92,6 +92,13 @@ void hc_model_backward(hc_model *md);
  * left out (a few percent at most for these shapes). */
 double hc_model_step_flops(const hc_model_config *c, int b, int s);
 
+/* Floats of activations a step must keep for backward under m's layouts
+ * (residual stream, normed inputs and statistics, q, k, v, attention
+ * output and log-sum-exp, gate, up, SwiGLU output, logits and their
+ * gradient): the closed form that hc_model's measured allocation is
+ * compared with (the difference is backward scratch). */
+double hc_model_saved_floats(const hc_method *m);
+
 /* The single-process reference method over full tensors in p. */
 void hc_single_method(hc_method *m, hc_params *p, int b, int s);
 

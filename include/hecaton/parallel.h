@@ -28,6 +28,11 @@ int hc_hecaton_check(const hc_model_config *c, int R, int C, int b, char *err, s
 void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                        int b, int s, int phantom, const hc_hecaton_opts *o);
 void hc_hecaton_free(hc_method *m);
+/* Parameter floats a chiplet holds under the placement, in closed form:
+ * V_i h/C (embedding) + V_i h/C (LM head) + (2L+1) h/C (norm gains)
+ * + L [ (h/R) h/C (wq) + 2 (n_kv' d) h/C (wk, wv) + h/C (h/R) (wo)
+ *       + 3 (f/R) h/C (w1, w2, w3) ]. */
+double hc_hecaton_param_formula(const hc_method *m);
 /* Bytes of communication buffers the method holds (gathers, partial sums). */
 size_t hc_hecaton_buffer_bytes(const hc_method *m);
 

@@ -33,10 +33,12 @@ void hc_train_defaults(hc_train_opts *o);
 typedef struct {
   hc_method *m;
   MPI_Comm comm;     /* all chiplets (checkpoint I/O, verdicts) */
-  hc_loader *data;
+  hc_loader *data;   /* NULL in a dry-run: phantom batches */
   /* results */
   float first_loss, last_loss, last_val;
   double seconds;
+  size_t activation_bytes; /* the step's activations as allocated */
+  long steps_run;
 } hc_trainer;
 
 /* Runs the loop, printing progress on rank 0. Returns 0, or -1 after one

@@ -9,6 +9,7 @@
 #include "hecaton/ledger.h"
 #include "hecaton/mesh.h"
 #include "hecaton/model.h"
+#include "hecaton/train.h"
 
 /* Options every mesh command understands. */
 typedef struct {
@@ -60,6 +61,11 @@ void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config
 void hc_cli_method_free(hc_method *m);
 /* models/NAME.ini found from anywhere, or a path as given. */
 const char *hc_cli_model_path(const char *arg, char *buf, size_t len);
+
+/* After a training run: the ledger per step, memory per chiplet measured
+ * and in closed form, wall time and peak memory; HDF5 report if asked. */
+int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
+                       const char *report_path, double wall);
 
 int hc_cmd_bench_collectives(int argc, char **argv);
 int hc_cmd_gradcheck(int argc, char **argv);

@@ -2,9 +2,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "hecaton/parallel.h"
 #include "hecaton/util.h"
 
 int hc_cli_parse(int argc, char **argv, int first, const hc_cli_opt *opts, size_t nopts,
@@ -76,6 +79,87 @@ int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print) {
       if (!bad) printf("report written to %s\n", report_path);
     }
     fflush(stdout);
+    hc_ledger_report_free(&rep);
+  }
+  return hc_agree(env->mesh.cart, bad ? err : NULL);
+}
+
+/* ---- the cost report of a training run ----------------------------------- */
+
+enum { MEM_PARAMS, MEM_GRADS, MEM_OPTIM, MEM_ACT, MEM_ACT_FORMULA, MEM_BUFFERS, MEM_PARAMS_FORMULA,
+       MEM_RSS, NMEM };
+static const char *const kMemNames[NMEM] = {
+    "params", "grads", "optimizer", "activations", "activations_formula", "comm_buffers",
+    "params_formula", "peak_rss"};
+
+int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
+                       const char *report_path, double wall) {
+  int rank = env->mesh.rank, size = env->mesh.size;
+  double mine[NMEM];
+  double pf = sizeof(float) * (double)m->p->n_params;
+  mine[MEM_PARAMS] = pf, mine[MEM_GRADS] = pf, mine[MEM_OPTIM] = 2 * pf;
+  mine[MEM_ACT] = (double)tr->activation_bytes;
+  mine[MEM_ACT_FORMULA] = sizeof(float) * hc_model_saved_floats(m);
+  mine[MEM_BUFFERS] = (double)((env->comm.stage_cap + env->comm.work_cap) * sizeof(float));
+  mine[MEM_PARAMS_FORMULA] = pf;
+  if (!strcmp(m->name, "hecaton")) {
+    mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_hecaton_buffer_bytes(m);
+    mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_hecaton_param_formula(m);
+  }
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  mine[MEM_RSS] = 1024.0 * (double)ru.ru_maxrss;
+  double *all = rank == 0 ? hc_malloc((size_t)size * NMEM * sizeof(double)) : NULL;
+  MPI_Gather(mine, NMEM, MPI_DOUBLE, all, NMEM, MPI_DOUBLE, 0, env->mesh.cart);
+  double wmax;
+  MPI_Reduce(&wall, &wmax, 1, MPI_DOUBLE, MPI_MAX, 0, env->mesh.cart);
+
+  hc_ledger_report rep;
+  hc_ledger_gather(&env->ledger, env->mesh.cart, &rep);
+  char err[HC_ERRLEN];
+  int bad = 0;
+  if (rank == 0) {
+    /* Columns by name, chiplets in order, for the report file. */
+    double *cols = hc_malloc((size_t)size * NMEM * sizeof(double)), mx[NMEM] = {0};
+    for (int r = 0; r < size; r++)
+      for (int k = 0; k < NMEM; k++) {
+        cols[(size_t)k * size + r] = all[(size_t)r * NMEM + k];
+        if (all[(size_t)r * NMEM + k] > mx[k]) mx[k] = all[(size_t)r * NMEM + k];
+      }
+    rep.nmem = NMEM, rep.mem_names = kMemNames, rep.memory = cols, rep.steps = tr->steps_run;
+    long n = tr->steps_run > 0 ? tr->steps_run : 1;
+    uint64_t sent_max = 0;
+    for (int r = 0; r < size; r++)
+      if (rep.chiplet[r].sent > sent_max) sent_max = rep.chiplet[r].sent;
+    double nop = 0;
+    for (int r = 0; r < size; r++) nop = rep.chiplet[r].nop_time > nop ? rep.chiplet[r].nop_time : nop;
+    char b1[32], b2[32];
+    printf("cost per step (%ld step(s) run; %s):\n", tr->steps_run,
+           m->phantom ? "dry-run, the same schedule as a real step" : "measured");
+    printf("  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
+           hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
+    hc_ledger_print(&rep, stdout);
+    printf("memory per chiplet (largest over the mesh)      %s   closed form\n",
+           m->phantom ? "held by a real run" : "measured         ");
+    printf("  parameters                                    %12s   %12s\n",
+           hc_fmt_bytes(mx[MEM_PARAMS], b1, sizeof b1), hc_fmt_bytes(mx[MEM_PARAMS_FORMULA], b2, sizeof b2));
+    printf("  gradients                                     %12s\n", hc_fmt_bytes(mx[MEM_GRADS], b1, sizeof b1));
+    printf("  optimizer state (Adam m, v)                   %12s\n", hc_fmt_bytes(mx[MEM_OPTIM], b1, sizeof b1));
+    printf("  activations (saved for backward + scratch)    %12s   %12s saved\n",
+           m->phantom ? "-" : hc_fmt_bytes(mx[MEM_ACT], b1, sizeof b1),
+           hc_fmt_bytes(mx[MEM_ACT_FORMULA], b2, sizeof b2));
+    printf("  communication buffers                         %12s\n",
+           m->phantom ? "-" : hc_fmt_bytes(mx[MEM_BUFFERS], b1, sizeof b1));
+    printf("emulator: %.2f s wall, peak memory per rank %s\n", wmax,
+           hc_fmt_bytes(mx[MEM_RSS], b1, sizeof b1));
+    if (report_path) {
+      bad = hc_ledger_write_h5(&rep, report_path, err, sizeof err) != 0;
+      if (!bad) printf("report written to %s\n", report_path);
+    }
+    fflush(stdout);
+    rep.memory = NULL;
+    free(cols);
+    free(all);
     hc_ledger_report_free(&rep);
   }
   return hc_agree(env->mesh.cart, bad ? err : NULL);

@@ -13,8 +13,16 @@
 
 static void help(void) {
   printf(
-      "usage: mpirun -np N hecaton train [options]\n"
-      "  --method single        parallel method (single: the one-rank reference)\n"
+      "usage: mpirun -np R*C hecaton train [options]\n"
+      "  --method M             single (one rank, the reference) or hecaton (2D);\n"
+      "                         default: single on one rank, hecaton on more\n"
+      "  --mesh RxC             chiplet mesh (default: the squarest mesh of -np)\n"
+      "  --hw FILE              hardware file (default models/hw/standard.ini)\n"
+      "  --algo ring|bidir      collective algorithm; --save-gathered keeps gathered\n"
+      "                         linear inputs for backward instead of gathering again\n"
+      "  --dry-run              the same schedule with phantom tensors: costs paper-scale\n"
+      "                         models (no data file, no memory, no FLOPs)\n"
+      "  --report FILE.h5       the run's ledger, per-link table and memory per chiplet\n"
       "  --model NAME|FILE      models/NAME.ini or a path (default tiny-64)\n"
       "  --data FILE.h5         token file from 'hecaton prepare' (default data/licenses.h5)\n"
       "  --steps N              optimizer steps (default 200)\n"
@@ -57,7 +65,9 @@ static int parse_double(const char *s, const char *name, double min, double *out
 }
 
 int hc_cmd_train(int argc, char **argv) {
-  const char *method = "single", *model = "tiny-64", *data = "data/licenses.h5", *mesh = NULL;
+  const char *method = NULL, *model = "tiny-64", *data = "data/licenses.h5", *mesh = NULL,
+             *hw = "models/hw/standard.ini", *algo = "ring", *dry_s = NULL, *report = NULL,
+             *save_g = NULL;
   const char *steps = NULL, *batch = NULL, *seq = NULL, *lr = NULL, *min_lr = NULL,
              *warmup = NULL, *wd = NULL, *clip = NULL, *seed = NULL, *dseed = NULL,
              *valf = NULL, *val_every = NULL, *val_batches = NULL, *log_every = NULL,
@@ -76,6 +86,9 @@ int hc_cmd_train(int argc, char **argv) {
       {"--save", 1, &save},            {"--save-every", 1, &save_every},
       {"--resume", 1, &resume},        {"--dump-grads", 1, &dump},
       {"--stop-after", 1, &stop_after}, {"--log-file", 1, &log_file},
+      {"--hw", 1, &hw},                {"--algo", 1, &algo},
+      {"--dry-run", 0, &dry_s},        {"--report", 1, &report},
+      {"--save-gathered", 0, &save_g},
       {"--help", 0, &helpf},
   };
   int rank, size;
@@ -110,62 +123,83 @@ int hc_cmd_train(int argc, char **argv) {
   o.log_file = log_file;
   o.seed = (uint64_t)iseed, o.warmup = warm;
   o.save = save, o.resume = resume, o.dump_grads = dump;
-  if (!bad && strcmp(method, "single") != 0)
-    bad = hc_err(err, sizeof err, "--method '%s': this build trains with: single", method) != 0;
-  if (!bad && size != 1)
-    bad = hc_err(err, sizeof err,
-                 "--method single runs on one rank, but mpirun started %d: use mpirun -np 1", size) != 0;
-  (void)mesh;
+  int dry = dry_s != NULL;
+  if (!bad && dry && (save || resume || dump))
+    bad = hc_err(err, sizeof err, "--dry-run moves no data: --save, --resume and --dump-grads need a real run") != 0;
+  hc_cli_common co = {.mesh = mesh, .hw_path = hw, .phantom = dry};
+  if (!bad && hc_parse_algo(algo, &co.algo))
+    bad = hc_err(err, sizeof err, "--algo '%s': expected ring or bidir", algo) != 0;
+  if (!method) method = size == 1 ? "single" : "hecaton";
   hc_model_config cfg;
   const char *mpath = hc_cli_model_path(model, pathbuf, sizeof pathbuf);
   if (!bad) bad = hc_model_config_load(mpath, &cfg, err, sizeof err) != 0;
-  if (!bad && s > cfg.max_seq_len)
-    bad = hc_err(err, sizeof err, "--seq %d is longer than the model's max_seq_len %d (%s)", s,
-                 cfg.max_seq_len, mpath) != 0;
   hc_tokens tok = {0};
-  if (!bad) {
+  hc_loader loader = {0};
+  if (!bad && !dry) {
     char dbuf[1024];
     const char *dpath = hc_cli_find_file(data, dbuf, sizeof dbuf);
     bad = hc_tokens_load(dpath, &tok, err, sizeof err) != 0;
     if (bad && !strcmp(data, "data/licenses.h5"))
       snprintf(err + strlen(err), sizeof err - strlen(err),
                " (make it with: hecaton prepare /usr/share/common-licenses/* -o data/licenses.h5)");
+    if (!bad && tok.max_id >= (uint32_t)cfg.vocab_size)
+      bad = hc_err(err, sizeof err, "%s: token id %u does not fit the model's vocab_size %d", data,
+                   tok.max_id, cfg.vocab_size) != 0;
+    if (!bad && s > cfg.max_seq_len)
+      bad = hc_err(err, sizeof err, "--seq %d is longer than the model's max_seq_len %d (%s)", s,
+                   cfg.max_seq_len, mpath) != 0;
+    if (!bad) bad = hc_loader_init(&loader, &tok, s, b, vf, (uint64_t)idseed, err, sizeof err) != 0;
   }
-  if (!bad && tok.max_id >= (uint32_t)cfg.vocab_size)
-    bad = hc_err(err, sizeof err, "%s: token id %u does not fit the model's vocab_size %d", data,
-                 tok.max_id, cfg.vocab_size) != 0;
-  hc_loader loader = {0};
-  if (!bad) bad = hc_loader_init(&loader, &tok, s, b, vf, (uint64_t)idseed, err, sizeof err) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
     hc_tokens_free(&tok);
     hc_loader_free(&loader);
     return 1;
   }
-
+  hc_cli_env env;
+  if (hc_cli_env_init(&env, &co)) {
+    hc_tokens_free(&tok);
+    hc_loader_free(&loader);
+    return 1;
+  }
+  bad = hc_cli_method_check(method, &env, &cfg, b, s, err, sizeof err) != 0;
+  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
+    hc_cli_env_free(&env);
+    hc_tokens_free(&tok);
+    hc_loader_free(&loader);
+    return 1;
+  }
+  double wall0 = hc_wtime();
+  hc_method_opts mo = {.save_gathered = save_g != NULL};
   hc_params p;
-  hc_params_alloc(&p, &cfg);
   hc_method m;
-  hc_single_method(&m, &p, b, s);
-  hc_trainer tr = {.m = &m, .comm = MPI_COMM_WORLD, .data = &loader};
+  hc_cli_method_make(method, &env, &cfg, b, s, dry, &mo, &m, &p);
+  hc_trainer tr = {.m = &m, .comm = env.mesh.cart, .data = dry ? NULL : &loader};
   if (rank == 0) {
-    printf("# hecaton train: method %s, model %s (%zu parameters: dim %d, %d layers, %d/%d heads, "
-           "ffn %d, vocab %d)\n",
-           m.name, cfg.name, hc_param_count(&cfg), cfg.dim, cfg.n_layers, cfg.n_heads,
-           cfg.n_kv_heads, cfg.ffn_dim, cfg.vocab_size);
-    printf("# data %s: %zu tokens (%s), %zu training and %zu validation windows; batch %d x %d "
-           "tokens; %d steps, lr %.2e -> %.2e, warm-up %ld\n",
-           data, tok.n, tok.tokenizer, loader.n_train, loader.n_val, b, s, o.steps, o.lr,
-           o.min_lr, o.warmup);
+    printf("# hecaton train: method %s on a %dx%d mesh (%s), model %s (%zu parameters: dim %d, "
+           "%d layers, %d/%d heads, ffn %d, vocab %d)\n",
+           m.name, env.mesh.topo.R, env.mesh.topo.C, dry ? "dry-run: no data, no FLOPs" : "data mode",
+           cfg.name, hc_param_count(&cfg), cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads,
+           cfg.ffn_dim, cfg.vocab_size);
+    if (!dry)
+      printf("# data %s: %zu tokens (%s), %zu training and %zu validation windows; ", data, tok.n,
+             tok.tokenizer, loader.n_train, loader.n_val);
+    else
+      printf("# ");
+    printf("batch %d x %d tokens; %d steps, lr %.2e -> %.2e, warm-up %ld; hardware '%s'\n", b, s,
+           o.steps, o.lr, o.min_lr, o.warmup, env.hw.name);
     fflush(stdout);
   }
+  hc_ledger_reset(&env.ledger);
   int rc = hc_train_run(&tr, &o);
-  if (!rc && rank == 0) {
+  if (!rc && rank == 0 && !dry) {
     char val[32] = "not run";
     if (!isnan(tr.last_val)) snprintf(val, sizeof val, "%.4f", tr.last_val);
     printf("done: loss %.4f -> %.4f, validation %s (ln V = %.4f), %.1f s\n", tr.first_loss,
            tr.last_loss, val, log((double)cfg.vocab_size), tr.seconds);
   }
-  hc_params_free(&p);
+  if (!rc) rc = hc_cli_cost_report(&env, &m, &tr, report, hc_wtime() - wall0);
+  hc_cli_method_free(&m);
+  hc_cli_env_free(&env);
   hc_loader_free(&loader);
   hc_tokens_free(&tok);
   return rc ? 1 : 0;

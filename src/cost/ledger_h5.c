@@ -6,6 +6,7 @@
  *   /metrics/chiplets/{sent,recv,messages,hops} uint64 [N], nop_time double [N]
  *   /metrics/collectives/{calls,bytes} uint64 [K], {sim_time,wall_time} double [K]
  * L counts only links that exist; attributes name the mesh and hardware. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hecaton/h5io.h"
@@ -67,9 +68,15 @@ static int fill(const hc_ledger_report *r, hid_t file) {
   rc |= hc_h5_write(file, "/metrics/collectives/bytes", U64, 1, &K, cbytes);
   rc |= hc_h5_write(file, "/metrics/collectives/sim_time", F64, 1, &K, sim);
   rc |= hc_h5_write(file, "/metrics/collectives/wall_time", F64, 1, &K, wall);
+  for (int k = 0; k < r->nmem; k++) {
+    char name[128];
+    snprintf(name, sizeof name, "/metrics/memory/%s", r->mem_names[k]);
+    rc |= hc_h5_write(file, name, F64, 1, &N, r->memory + (size_t)k * N);
+  }
   if (rc) return -1;
 
   hid_t g = H5Gopen2(file, "/metrics", H5P_DEFAULT);
+  rc |= hc_h5_attr_write_int(g, "steps", r->steps);
   rc |= hc_h5_attr_write_int(g, "mesh_rows", r->topo.R);
   rc |= hc_h5_attr_write_int(g, "mesh_cols", r->topo.C);
   rc |= hc_h5_attr_write_string(g, "hardware", r->hw.name);

@@ -179,3 +179,11 @@ double hc_model_step_flops(const hc_model_config *c, int b, int s) {
   double fwd = 2 * (L * (T * linear_macs + attn_macs) + T * h * V);
   return 3 * fwd;
 }
+
+double hc_model_saved_floats(const hc_method *m) {
+  double L = m->cfg.n_layers, n1 = (double)m->T1 * m->h1, T1 = m->T1, T2 = m->T2;
+  double d = hc_model_head_dim(&m->cfg);
+  double per_layer = 4 * n1 + 2 * T1 + 2 * T2 * m->nh2 * d + 2 * T2 * m->nkv2 * d +
+                     (double)m->b2 * m->nh2 * m->s + 3 * T2 * m->f2;
+  return L * per_layer + 2 * n1 + T1 + 2 * T2 * m->V2;
+}

@@ -393,3 +393,10 @@ void hc_hecaton_free(hc_method *m) {
   hc_params_free(m->p);
   m->ctx = NULL;
 }
+
+double hc_hecaton_param_formula(const hc_method *m) {
+  const hc_model_config *c = &m->cfg;
+  double h1 = m->h1, L = c->n_layers, R = CTX(m)->R, d = hc_model_head_dim(c);
+  return 2.0 * m->V2 * h1 + (2 * L + 1) * h1 +
+         L * ((c->dim / R) * h1 * 2 + 2 * m->nkv2 * d * h1 + 3 * (c->ffn_dim / R) * h1);
+}

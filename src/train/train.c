@@ -32,6 +32,7 @@ float hc_train_validate(hc_trainer *tr, hc_model *md, int n) {
 static int save(hc_trainer *tr, const hc_train_opts *o, long step, int rank) {
   char err[HC_ERRLEN];
   hc_ckpt_meta meta = {step, tr->data->seed, tr->data->epoch, tr->data->pos, o->seed};
+  HC_ASSERT(tr->data); /* no checkpoints in a dry-run */
   if (hc_checkpoint_save(o->save, tr->comm, tr->m->p, &meta, err,
                          sizeof err))
     return hc_agree(tr->comm, err);
@@ -62,10 +63,12 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   }
   hc_model md;
   hc_model_init(&md, m);
+  tr->activation_bytes = md.bytes;
+  tr->steps_run = 0;
   hc_adamw opt = {o->beta1, o->beta2, o->eps, o->weight_decay};
   hc_lr_schedule sched = {o->lr, o->min_lr, o->warmup, o->steps};
   size_t T = (size_t)m->b * (size_t)m->s;
-  int *batch = hc_malloc(T / (size_t)m->s * (size_t)(m->s + 1) * sizeof(int));
+  int *batch = hc_calloc(T / (size_t)m->s * (size_t)(m->s + 1), sizeof(int));
   double t_start = hc_wtime();
   int rc = 0;
   FILE *csv = NULL;
@@ -82,7 +85,7 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   tr->first_loss = tr->last_loss = tr->last_val = NAN;
   for (long step = step0; step < stop; step++) {
     double t0 = hc_wtime();
-    hc_loader_next(tr->data, batch, m->b);
+    if (tr->data) hc_loader_next(tr->data, batch, m->b); /* dry-run: zeros, never read */
     hc_params_zero_grads(p);
     float loss = hc_model_forward(&md, batch);
     hc_model_backward(&md);
@@ -93,22 +96,27 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
       if (rank == 0) printf("gradients of step %ld written to %s\n", step, o->dump_grads);
     }
     double norm = sqrt(m->ops->grad_sumsq(m));
-    if (o->clip > 0) hc_grad_scale(p->grads, p->n_params, hc_grad_clip_scale(norm * norm, o->clip));
+    if (o->clip > 0 && p->grads)
+      hc_grad_scale(p->grads, p->n_params, hc_grad_clip_scale(norm * norm, o->clip));
     double lr = hc_lr_at(&sched, step);
     hc_adamw_step(p, &opt, (float)lr, step + 1);
     double dt = hc_wtime() - t0;
     if (step == step0) tr->first_loss = loss;
     tr->last_loss = loss;
-    if (!isfinite(loss)) {
+    tr->steps_run++;
+    if (!m->phantom && !isfinite(loss)) {
       rc = hc_agree(tr->comm, "the loss is not finite: lower --lr or check the data");
       break;
     }
-    if (rank == 0 && (o->log_every > 0 && ((step + 1) % o->log_every == 0 || step == step0)))
+    if (rank == 0 && m->phantom)
+      printf("step %5ld/%d | dry-run: schedule costed, no data moved | %.1f ms\n", step + 1,
+             o->steps, dt * 1e3);
+    else if (rank == 0 && (o->log_every > 0 && ((step + 1) % o->log_every == 0 || step == step0)))
       printf("step %5ld/%d | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | %.1f ms\n",
              step + 1, o->steps, loss, lr, norm, (double)T / dt, dt * 1e3);
     int last = step + 1 == stop;
     float val = NAN;
-    if (o->val_every > 0 && o->val_batches > 0 && tr->data->n_val > 0 &&
+    if (tr->data && o->val_every > 0 && o->val_batches > 0 && tr->data->n_val > 0 &&
         ((step + 1) % o->val_every == 0 || last)) {
       tr->last_val = val = hc_train_validate(tr, &md, o->val_batches);
       if (rank == 0) printf("step %5ld/%d | validation loss %.4f\n", step + 1, o->steps, tr->last_val);
