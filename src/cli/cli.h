@@ -69,6 +69,7 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
 
 int hc_cmd_bench_collectives(int argc, char **argv);
 int hc_cmd_gradcheck(int argc, char **argv);
+int hc_cmd_bench_step(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);
 int hc_cmd_bench_train(int argc, char **argv);
