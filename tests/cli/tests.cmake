@@ -87,3 +87,8 @@ add_test(NAME cli.train_end_to_end
                  ${CMAKE_CURRENT_BINARY_DIR}/train-e2e)
 set_tests_properties(cli.train_end_to_end PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
                      FIXTURES_REQUIRED corpus TIMEOUT 300)
+add_test(NAME cli.dump_grads_across_methods
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/dump_across_methods.sh ${HC_BIN} ${HC_CORPUS}
+                 ${CMAKE_CURRENT_BINARY_DIR}/dumps)
+set_tests_properties(cli.dump_grads_across_methods PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
+                     FIXTURES_REQUIRED corpus TIMEOUT 300)
