@@ -52,6 +52,23 @@ void hc_model_free(hc_model *md) {
 
 /* Per-layer slices (NULL stays NULL in phantom mode). */
 static float *at(float *base, size_t l, size_t per) { return base ? base + l * per : NULL; }
+/* Layer l's saved activations. */
+typedef struct {
+  float *x, *xn1, *rstd1, *q, *k, *v, *att, *lse, *xmid, *xn2, *rstd2, *gate, *up, *hsw, *xnext;
+} layer_acts;
+
+static layer_acts slices(hc_model *md, int l) {
+  const hc_method *m = md->m;
+  size_t d = (size_t)hc_model_head_dim(&m->cfg), T1 = (size_t)m->T1, T2 = (size_t)m->T2;
+  size_t n1 = T1 * (size_t)m->h1, nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d;
+  size_t nf = T2 * (size_t)m->f2, nlse = (size_t)m->b2 * m->nh2 * m->s, L = (size_t)l;
+  return (layer_acts){at(md->x, L, n1),      at(md->xn1, L, n1),  at(md->rstd1, L, T1),
+                      at(md->q, L, nq),      at(md->k, L, nkv),   at(md->v, L, nkv),
+                      at(md->att, L, nq),    at(md->lse, L, nlse), at(md->xmid, L, n1),
+                      at(md->xn2, L, n1),    at(md->rstd2, L, T1), at(md->gate, L, nf),
+                      at(md->up, L, nf),     at(md->hsw, L, nf),  at(md->x, L + 1, n1)};
+}
+
 #define P(kind, l) hc_param_ptr(m->p, m->p->params, (kind), (l))
 #define G(kind, l) hc_param_ptr(m->p, m->p->grads, (kind), (l))
 
@@ -67,8 +84,7 @@ float hc_model_forward(hc_model *md, const int *batch) {
   const hc_method_ops *op = m->ops;
   const hc_model_config *c = &m->cfg;
   int d = hc_model_head_dim(c), ph = m->phantom;
-  size_t n1 = (size_t)m->T1 * m->h1, T1 = (size_t)m->T1, T2 = (size_t)m->T2;
-  size_t nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d, nf = T2 * m->f2;
+  size_t n1 = (size_t)m->T1 * m->h1, nf = (size_t)m->T2 * m->f2;
   for (int b = 0; b < m->b; b++)
     for (int t = 0; t < m->s; t++) {
       md->tokens[b * m->s + t] = batch[b * (m->s + 1) + t];
@@ -76,12 +92,10 @@ float hc_model_forward(hc_model *md, const int *batch) {
     }
   op->embed_fwd(m, md->x, md->tokens);
   for (int l = 0; l < md->L; l++) {
-    float *x = at(md->x, l, n1), *xn1 = at(md->xn1, l, n1), *rstd1 = at(md->rstd1, l, T1);
-    float *q = at(md->q, l, nq), *k = at(md->k, l, nkv), *v = at(md->v, l, nkv);
-    float *att = at(md->att, l, nq), *lse = at(md->lse, l, (size_t)m->b2 * m->nh2 * m->s);
-    float *xmid = at(md->xmid, l, n1), *xn2 = at(md->xn2, l, n1), *rstd2 = at(md->rstd2, l, T1);
-    float *gate = at(md->gate, l, nf), *up = at(md->up, l, nf), *hsw = at(md->hsw, l, nf);
-    float *xnext = at(md->x, l + 1, n1);
+    layer_acts a = slices(md, l);
+    float *x = a.x, *xn1 = a.xn1, *rstd1 = a.rstd1, *q = a.q, *k = a.k, *v = a.v, *att = a.att;
+    float *lse = a.lse, *xmid = a.xmid, *xn2 = a.xn2, *rstd2 = a.rstd2, *gate = a.gate;
+    float *up = a.up, *hsw = a.hsw, *xnext = a.xnext;
     /* attention block: x -> norm (L1) -> q, k, v (L2) -> attention -> wo (L1) */
     op->norm_fwd(m, xn1, rstd1, x, P(HC_P_ATTENTION_NORM, l));
     float *qkv[3] = {q, k, v};
@@ -119,7 +133,7 @@ void hc_model_backward(hc_model *md) {
   const hc_method_ops *op = m->ops;
   const hc_model_config *c = &m->cfg;
   int d = hc_model_head_dim(c), ph = m->phantom;
-  size_t n1 = (size_t)m->T1 * m->h1, T1 = (size_t)m->T1, T2 = (size_t)m->T2;
+  size_t n1 = (size_t)m->T1 * m->h1, T2 = (size_t)m->T2;
   size_t nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d, nf = T2 * m->f2;
   float *dx = md->buf1a, *dn = md->buf1b; /* d(residual), d(normed) in L1 */
 
@@ -133,11 +147,10 @@ void hc_model_backward(hc_model *md) {
                P(HC_P_NORM, -1));
 
   for (int l = md->L - 1; l >= 0; l--) {
-    float *x = at(md->x, l, n1), *xn1 = at(md->xn1, l, n1), *rstd1 = at(md->rstd1, l, T1);
-    float *q = at(md->q, l, nq), *k = at(md->k, l, nkv), *v = at(md->v, l, nkv);
-    float *att = at(md->att, l, nq), *lse = at(md->lse, l, (size_t)m->b2 * m->nh2 * m->s);
-    float *xmid = at(md->xmid, l, n1), *xn2 = at(md->xn2, l, n1), *rstd2 = at(md->rstd2, l, T1);
-    float *gate = at(md->gate, l, nf), *up = at(md->up, l, nf), *hsw = at(md->hsw, l, nf);
+    layer_acts a = slices(md, l);
+    float *x = a.x, *xn1 = a.xn1, *rstd1 = a.rstd1, *q = a.q, *k = a.k, *v = a.v, *att = a.att;
+    float *lse = a.lse, *xmid = a.xmid, *xn2 = a.xn2, *rstd2 = a.rstd2, *gate = a.gate;
+    float *up = a.up, *hsw = a.hsw;
     /* xnext = xmid + w2(swiglu(w1 xn2, w3 xn2)): dx flows to xmid unchanged. */
     float *dh = md->buf2a, *dg = md->buf2b, *du = md->buf2c;
     zero(dh, nf), zero(dg, nf), zero(du, nf), zero(dn, n1);
