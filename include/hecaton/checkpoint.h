@@ -7,7 +7,8 @@
  * writes.
  *
  *   checkpoint: /params/<name>, /optim/m/<name>, /optim/v/<name>;
- *               attributes: the model config, step, data seed and position.
+ *               attributes: the model config, step, data seed and position,
+ *               batch and sequence length.
  *   gradient dump: /params/<name>, /grads/<name>, /batch/tokens (b, s+1)
  *               int32, /loss; the model config as attributes. */
 #ifndef HECATON_CHECKPOINT_H
@@ -23,6 +24,7 @@ typedef struct {
   uint64_t data_seed; /* the loader's seed */
   uint64_t data_epoch, data_pos;
   uint64_t init_seed;
+  int batch, seq;     /* the batch the data position counts in */
 } hc_ckpt_meta;
 
 /* `local` holds the shards (tensors in descriptor order, with its config

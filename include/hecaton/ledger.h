@@ -58,6 +58,7 @@ typedef struct {
   hc_hw hw;
   int me; /* this chiplet's node */
   int phase, op;
+  int muted;  /* 1: time steps but record nothing (validation passes) */
   int nlinks;
   uint64_t *link_bytes; /* [HC_NPHASES][HC_NOPKINDS][nlinks], sent by me */
   hc_counters tag[HC_NPHASES][HC_NOPKINDS];

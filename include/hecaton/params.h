@@ -83,6 +83,8 @@ typedef struct {
 /* Where a sharded caller's block of tensor t lies:
  * out = {r0, nr, c0, nc, owner}. */
 typedef void (*hc_shard_fn)(void *ctx, size_t t, const hc_param_spec *spec, size_t out[5]);
+/* The whole tensor, owned (a single process). */
+void hc_shard_whole(void *ctx, size_t t, const hc_param_spec *spec, size_t out[5]);
 
 typedef struct {
   hc_model_config cfg;

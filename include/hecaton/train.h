@@ -9,6 +9,7 @@
 
 #include "hecaton/checkpoint.h"
 #include "hecaton/data.h"
+#include "hecaton/ledger.h"
 #include "hecaton/model.h"
 
 typedef struct {
@@ -34,6 +35,7 @@ typedef struct {
   hc_method *m;
   MPI_Comm comm;     /* all chiplets (checkpoint I/O, verdicts) */
   hc_loader *data;   /* NULL in a dry-run: phantom batches */
+  hc_ledger *ledger; /* muted during validation, so it holds training steps only (may be NULL) */
   /* results */
   float first_loss, last_loss, last_val;
   double seconds;

@@ -103,6 +103,14 @@ int hc_cmd_gradcheck(int argc, char **argv) {
     b = 2 * l;
   }
   if (!bad) bad = hc_cli_method_check(method, &env, &cfg, b, s, err, sizeof err) != 0;
+  if (!bad && perturb) {
+    hc_params names; /* the descriptor's names, without buffers */
+    hc_params_alloc_sharded(&names, &cfg, hc_shard_whole, NULL, 0);
+    if (!hc_params_find(&names, perturb))
+      bad = hc_err(err, sizeof err, "--perturb '%s': no such tensor (e.g. layers.0.attention.wq.weight)",
+                   perturb) != 0;
+    hc_params_free(&names);
+  }
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
     hc_cli_env_free(&env);
     return 1;

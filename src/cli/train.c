@@ -173,7 +173,8 @@ int hc_cmd_train(int argc, char **argv) {
   hc_params p;
   hc_method m;
   hc_cli_method_make(method, &env, &cfg, b, s, dry, &mo, &m, &p);
-  hc_trainer tr = {.m = &m, .comm = env.mesh.cart, .data = dry ? NULL : &loader};
+  hc_trainer tr = {.m = &m, .comm = env.mesh.cart, .data = dry ? NULL : &loader,
+                   .ledger = &env.ledger};
   if (rank == 0) {
     printf("# hecaton train: method %s on a %dx%d mesh (%s), model %s (%zu parameters: dim %d, "
            "%d layers, %d/%d heads, ffn %d, vocab %d)\n",
@@ -185,7 +186,7 @@ int hc_cmd_train(int argc, char **argv) {
              tok.tokenizer, loader.n_train, loader.n_val);
     else
       printf("# ");
-    printf("batch %d x %d tokens; %d steps, lr %.2e -> %.2e, warm-up %ld; hardware '%s'\n", b, s,
+    printf("batch %d x %d tokens; %d step(s), lr %.2e -> %.2e, warm-up %ld; hardware '%s'\n", b, s,
            o.steps, o.lr, o.min_lr, o.warmup, env.hw.name);
     fflush(stdout);
   }

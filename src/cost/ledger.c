@@ -70,6 +70,7 @@ double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
 
 double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n) {
   double step = hc_step_time(&l->topo, &l->hw, x, n, l->load, l->route);
+  if (l->muted) return step;
   hc_counters *c = &l->tag[l->phase][l->op];
   uint64_t *links = l->link_bytes + ((size_t)l->phase * HC_NOPKINDS + l->op) * l->nlinks;
   for (int k = 0; k < n; k++) {
@@ -88,6 +89,7 @@ double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n) {
 
 void hc_ledger_collective(hc_ledger *l, int coll, uint64_t bytes,
                           double bus_factor, double sim_time, double wall) {
+  if (l->muted) return;
   hc_coll_stats *s = &l->coll[coll];
   s->calls++;
   s->bytes += bytes;

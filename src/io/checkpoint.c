@@ -145,6 +145,8 @@ int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local,
   ok = ok && hc_h5_attr_write_int(f, "data_epoch", (long long)meta->data_epoch) == 0;
   ok = ok && hc_h5_attr_write_int(f, "data_pos", (long long)meta->data_pos) == 0;
   ok = ok && hc_h5_attr_write_int(f, "init_seed", (long long)meta->init_seed) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "batch", meta->batch) == 0;
+  ok = ok && hc_h5_attr_write_int(f, "seq", meta->seq) == 0;
   /* Collective calls: every rank runs all three, whatever happened above. */
   ok &= move_all(f, "/params", local, local->params, 1, bad, sizeof bad) == 0;
   ok &= move_all(f, "/optim/m", local, local->m, 1, bad, sizeof bad) == 0;
@@ -172,11 +174,12 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckp
   if (f < 0) return hc_err(err, errlen, "%s: cannot open the checkpoint", path);
   char bad[256] = "";
   int rc = check_config(f, path, &local->cfg, err, errlen);
-  long long v[5] = {0};
+  long long v[7] = {0};
   if (!rc && (hc_h5_attr_read_int(f, "step", &v[0]) || hc_h5_attr_read_int(f, "data_seed", &v[1]) ||
               hc_h5_attr_read_int(f, "data_epoch", &v[2]) ||
               hc_h5_attr_read_int(f, "data_pos", &v[3]) ||
-              hc_h5_attr_read_int(f, "init_seed", &v[4])))
+              hc_h5_attr_read_int(f, "init_seed", &v[4]) || hc_h5_attr_read_int(f, "batch", &v[5]) ||
+              hc_h5_attr_read_int(f, "seq", &v[6])))
     rc = hc_err(err, errlen, "%s: checkpoint lacks its step or data-position attributes", path);
   if (!rc) {
     /* Collective reads: all ranks take part in every one. */
@@ -189,7 +192,7 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckp
   if (rc) return -1;
   meta->step = (long)v[0], meta->data_seed = (uint64_t)v[1];
   meta->data_epoch = (uint64_t)v[2], meta->data_pos = (uint64_t)v[3];
-  meta->init_seed = (uint64_t)v[4];
+  meta->init_seed = (uint64_t)v[4], meta->batch = (int)v[5], meta->seq = (int)v[6];
   return 0;
 }
 

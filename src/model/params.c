@@ -123,7 +123,7 @@ void hc_param_init_range(float *dst, const hc_param_spec *s, size_t index, uint6
   for (size_t e = 0; e < count; e++) dst[e] = (float)(s->init_std * hc_rng_normal(&r));
 }
 
-static void whole(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
+void hc_shard_whole(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
   (void)ctx, (void)t;
   out[0] = 0, out[1] = s->shape[0], out[2] = 0, out[3] = s->ndim == 2 ? s->shape[1] : 1;
   out[4] = 1;
@@ -159,7 +159,7 @@ void hc_params_alloc_sharded(hc_params *p, const hc_model_config *cfg, hc_shard_
 }
 
 void hc_params_alloc(hc_params *p, const hc_model_config *cfg) {
-  hc_params_alloc_sharded(p, cfg, whole, NULL, 1);
+  hc_params_alloc_sharded(p, cfg, hc_shard_whole, NULL, 1);
 }
 
 void hc_params_free(hc_params *p) {

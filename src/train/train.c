@@ -31,7 +31,8 @@ float hc_train_validate(hc_trainer *tr, hc_model *md, int n) {
 
 static int save(hc_trainer *tr, const hc_train_opts *o, long step, int rank) {
   char err[HC_ERRLEN];
-  hc_ckpt_meta meta = {step, tr->data->seed, tr->data->epoch, tr->data->pos, o->seed};
+  hc_ckpt_meta meta = {step, tr->data->seed, tr->data->epoch, tr->data->pos, o->seed,
+                       tr->m->b, tr->m->s};
   HC_ASSERT(tr->data); /* no checkpoints in a dry-run */
   if (hc_checkpoint_save(o->save, tr->comm, tr->m->p, &meta, err,
                          sizeof err))
@@ -56,6 +57,11 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
       bad = hc_err(err, sizeof err, "%s: written with data seed %llu, this run uses %llu",
                    o->resume, (unsigned long long)meta.data_seed,
                    (unsigned long long)tr->data->seed) != 0;
+    if (!bad && (meta.batch != m->b || meta.seq != m->s))
+      bad = hc_err(err, sizeof err,
+                   "%s: written with batch %d x seq %d, this run uses %d x %d (the data "
+                   "position would not continue)",
+                   o->resume, meta.batch, meta.seq, m->b, m->s) != 0;
     if (hc_agree(tr->comm, bad ? err : NULL)) return -1;
     step0 = meta.step;
     hc_loader_seek(tr->data, meta.data_epoch, meta.data_pos);
@@ -74,7 +80,7 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   FILE *csv = NULL;
   if (rank == 0 && o->log_file) {
     csv = fopen(o->log_file, o->resume ? "a" : "w");
-    if (csv && !o->resume) fprintf(csv, "step,loss,lr,grad_norm,val_loss\n");
+    if (csv && ftell(csv) == 0) fprintf(csv, "step,loss,lr,grad_norm,val_loss\n");
   }
   if (hc_agree(tr->comm, rank == 0 && o->log_file && !csv ? "cannot open the --log-file" : NULL)) {
     hc_model_free(&md);
@@ -118,7 +124,9 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     float val = NAN;
     if (tr->data && o->val_every > 0 && o->val_batches > 0 && tr->data->n_val > 0 &&
         ((step + 1) % o->val_every == 0 || last)) {
+      if (tr->ledger) tr->ledger->muted = 1;
       tr->last_val = val = hc_train_validate(tr, &md, o->val_batches);
+      if (tr->ledger) tr->ledger->muted = 0;
       if (rank == 0) printf("step %5ld/%d | validation loss %.4f\n", step + 1, o->steps, tr->last_val);
     }
     if (csv) fprintf(csv, "%ld,%.9g,%.9g,%.9g,%.9g\n", step + 1, loss, lr, norm, val);

@@ -65,7 +65,7 @@ hc_train_test(train_seq_too_long fail "--seq 100 is longer than the model's max_
 hc_train_test(train_config_missing_key fail "missing_key.ini: .model. ffn_dim: required key missing"
               ${HC_TRAIN} --model ${HC_FIX}/missing_key.ini)
 hc_train_test(train_single_needs_one_rank fail "runs on one rank, but mpirun started 2"
-              ${HC_RUN} 2 ${HC_BIN} train --data ${HC_CORPUS})
+              ${HC_RUN} 2 ${HC_BIN} train --method single --data ${HC_CORPUS})
 hc_train_test(train_bad_number fail "--lr 'fast': expected a number"
               ${HC_TRAIN} --lr fast)
 # A run stopped by bad input leaves an existing checkpoint untouched.
@@ -92,3 +92,12 @@ add_test(NAME cli.dump_grads_across_methods
                  ${CMAKE_CURRENT_BINARY_DIR}/dumps)
 set_tests_properties(cli.dump_grads_across_methods PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
                      FIXTURES_REQUIRED corpus TIMEOUT 300)
+hc_cli_test(gradcheck_perturb_unknown fail "--perturb 'bogus': no such tensor"
+            ${HC_RUN} 4 ${HC_BIN} gradcheck --mesh 2x2 --perturb bogus)
+# Resuming with another batch shape is refused (the data position counts batches).
+set(HC_CKB ${CMAKE_CURRENT_BINARY_DIR}/batch8.h5)
+add_test(NAME cli.train_resume_other_batch
+         COMMAND sh -c "\"$@\" --save $0 >/dev/null && ${HC_EXPECT} fail \"written with batch 8 x seq 64, this run uses 4 x 64\" -- \"$@\" --batch 4 --resume $0"
+                 ${HC_CKB} ${HC_TRAIN})
+set_tests_properties(cli.train_resume_other_batch PROPERTIES
+                     ENVIRONMENT "${HC_TEST_ENV}" FIXTURES_REQUIRED corpus TIMEOUT 120)
