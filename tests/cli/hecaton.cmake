@@ -89,8 +89,9 @@ set_tests_properties(cli.hecaton_resume_other_model PROPERTIES
                      ENVIRONMENT "${HC_TEST_ENV}" FIXTURES_REQUIRED corpus TIMEOUT 180)
 
 # ---- numeric run and dry run leave identical ledgers ---------------------------
+# (on 2x2 with validation after every step: validation is kept out of the ledger)
 hc_hec_script(hecaton_ledger_numeric_vs_dry_2x2 180 hecaton_ledger.sh
-              ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/ledger-2x2 4 2x2)
+              ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/ledger-2x2 4 2x2 --val-every 1)
 hc_hec_script(hecaton_ledger_numeric_vs_dry_2x3 180 hecaton_ledger.sh
               ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/ledger-2x3 6 2x3
               --model tiny-96 --batch 6 --seq 32)
