@@ -3,7 +3,8 @@
  * reference using as many BLAS threads as there are ranks, measured in the
  * same run, and their ratio: what the emulation's communication and
  * sharding cost on this machine. A benchmark, not a test. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ int hc_cmd_bench_step(int argc, char **argv) {
   int bad = hc_cli_parse(argc, argv, 2, opts, sizeof opts / sizeof opts[0], err, sizeof err) != 0;
   if (!bad && helpf) {
     if (rank == 0)
-      printf("usage: mpirun -np 2 hecaton bench-step [--mesh 1x2] [--model small] [--batch 4] [--seq 256] [--steps 3]\n"
+      printf("usage: OPENBLAS_NUM_THREADS=2 mpirun --bind-to none -np 2 hecaton bench-step [--mesh 1x2] [--model small] [--batch 4] [--seq 256] [--steps 3]\n"
              "  a Hecaton training step on the mesh, one BLAS thread per rank, then the\n"
              "  single-process reference on rank 0 with one BLAS thread per rank of the run.\n");
     return 0;
@@ -87,8 +88,16 @@ int hc_cmd_bench_step(int argc, char **argv) {
 
   /* The reference on rank 0 with size BLAS threads; the others sleep. */
   double ref_best = 0, ref_mean = 0;
+  int ref_threads = 0;
   if (rank == 0) {
+    /* OpenBLAS cannot grow past the pool it started with
+     * (OPENBLAS_NUM_THREADS): the line below says what it got. */
     openblas_set_num_threads(size);
+    ref_threads = openblas_get_num_threads();
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < size)
+      printf("warning: rank 0 may run on %d CPU(s) only (mpirun binds ranks to cores): "
+             "start with mpirun --bind-to none\n", CPU_COUNT(&set));
     hc_params rp;
     hc_method rm;
     hc_params_alloc(&rp, &cfg);
@@ -111,8 +120,11 @@ int hc_cmd_bench_step(int argc, char **argv) {
            cfg.name, hc_param_count(&cfg), b, s, steps);
     printf("hecaton on %dx%d, 1 BLAS thread per rank: %9.1f ms best, %9.1f ms mean\n",
            env.mesh.topo.R, env.mesh.topo.C, mesh_best * 1e3, mesh_mean * 1e3);
-    printf("single process, %d BLAS threads:          %9.1f ms best, %9.1f ms mean\n", size,
-           ref_best * 1e3, ref_mean * 1e3);
+    printf("single process, %d BLAS thread(s):        %9.1f ms best, %9.1f ms mean\n",
+           ref_threads, ref_best * 1e3, ref_mean * 1e3);
+    if (ref_threads < size)
+      printf("warning: the reference got %d BLAS thread(s), not %d: start with "
+             "OPENBLAS_NUM_THREADS=%d\n", ref_threads, size, size);
     printf("ratio mesh / single (best):                %9.2f  (aim: <= 1.3)\n", mesh_best / ref_best);
   }
   free(batch);
