@@ -19,6 +19,7 @@
 #include "hecaton/optim.h"
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
+#include "internal.h"
 
 typedef struct {
   hc_comm *c;
@@ -31,29 +32,12 @@ typedef struct {
   hc_group kv;             /* rows of column j holding the same KV head (kv_rows > 1) */
   float *xg, *pbuf, *dyg, *dxp, *stat; /* buffers of T x wmax floats (stat: T) */
   size_t wmax;
-  /* save_gathered: gathered inputs, pushed in forward, popped in backward */
-  float **stack;
-  size_t *stack_n;
-  int depth, cap;
-  size_t saved_bytes, saved_peak;
+  hc_saved saved;          /* with save_gathered: gathered inputs for backward */
 } hecaton;
 
 #define CTX(m) ((hecaton *)(m)->ctx)
 
 /* ---- divisibility ------------------------------------------------------ */
-
-/* The divisors of x nearest to want, below and above, as "a or b". */
-static const char *nearest(int x, int want, char *buf, size_t len) {
-  int lo = 1, hi = -1;
-  for (int d = 1; d <= x; d++)
-    if (x % d == 0) {
-      if (d <= want) lo = d;
-      if (d >= want && hi < 0) hi = d;
-    }
-  if (hi < 0 || hi == lo) snprintf(buf, len, "%d", lo);
-  else snprintf(buf, len, "%d or %d", lo, hi);
-  return buf;
-}
 
 int hc_hecaton_check(const hc_model_config *c, int R, int C, int b, char *err, size_t errlen) {
   struct { const char *name; int value; int axis; } rules[] = {
@@ -67,7 +51,7 @@ int hc_hecaton_check(const hc_model_config *c, int R, int C, int b, char *err, s
                     "the Hecaton method needs %s (%d) divisible by the mesh %s (%s = %d): "
                     "nearest valid %s: %s, or change %s",
                     rules[k].name, rules[k].value, is_row ? "rows" : "columns", is_row ? "R" : "C",
-                    axis, is_row ? "R" : "C", nearest(rules[k].value, axis, buf, sizeof buf),
+                    axis, is_row ? "R" : "C", hc_par_nearest(rules[k].value, axis, buf, sizeof buf),
                     rules[k].name);
   }
   int nkv = c->n_kv_heads;
@@ -76,7 +60,7 @@ int hc_hecaton_check(const hc_model_config *c, int R, int C, int b, char *err, s
                   "the Hecaton method needs the KV heads (n_kv_heads = %d) either split over the "
                   "mesh rows (R divides %d) or each read by whole rows (%d divides R); R = %d: "
                   "nearest valid R: %s",
-                  nkv, nkv, nkv, R, nearest(c->n_heads, R, buf, sizeof buf));
+                  nkv, nkv, nkv, R, hc_par_nearest(c->n_heads, R, buf, sizeof buf));
   if (c->vocab_size < R)
     return hc_err(err, errlen, "vocab_size %d is smaller than the mesh rows R = %d",
                   c->vocab_size, R);
@@ -131,39 +115,14 @@ static void add_into(float *y, const float *x, size_t n) {
   if (y) for (size_t k = 0; k < n; k++) y[k] += x[k];
 }
 
-/* Gathered input for backward: again (default) or from forward's copy. */
 static void push_saved(hecaton *x, const float *src, size_t n) {
-  if (!x->o.save_gathered) return;
-  if (x->depth == x->cap) {
-    x->cap = x->cap ? 2 * x->cap : 64;
-    float **ns = hc_malloc((size_t)x->cap * sizeof *ns);
-    size_t *nn = hc_malloc((size_t)x->cap * sizeof *nn);
-    if (x->depth) memcpy(ns, x->stack, (size_t)x->depth * sizeof *ns), memcpy(nn, x->stack_n, (size_t)x->depth * sizeof *nn);
-    free(x->stack), free(x->stack_n);
-    x->stack = ns, x->stack_n = nn;
-  }
-  float *copy = NULL;
-  if (src) {
-    copy = hc_malloc(n * sizeof(float));
-    memcpy(copy, src, n * sizeof(float));
-  }
-  x->stack[x->depth] = copy, x->stack_n[x->depth++] = n;
-  x->saved_bytes += n * sizeof(float);
-  if (x->saved_bytes > x->saved_peak) x->saved_peak = x->saved_bytes;
+  if (x->o.save_gathered) hc_saved_push(&x->saved, src, n);
 }
 
 /* Into x->xg: the saved copy, or a new gather of `local` over g. */
 static void regather(hecaton *x, hc_group *g, const float *local, size_t n_local) {
-  if (x->o.save_gathered) {
-    HC_ASSERT(x->depth > 0);
-    float *saved = x->stack[--x->depth];
-    HC_ASSERT(x->stack_n[x->depth] == n_local * (size_t)g->n);
-    if (saved) memcpy(x->xg, saved, x->stack_n[x->depth] * sizeof(float));
-    free(saved);
-    x->saved_bytes -= x->stack_n[x->depth] * sizeof(float);
-    return;
-  }
-  hc_allgather(x->c, g, local, x->xg, n_local, x->o.algo);
+  if (x->o.save_gathered) hc_saved_pop(&x->saved, x->xg, n_local * (size_t)g->n);
+  else hc_allgather(x->c, g, local, x->xg, n_local, x->o.algo);
 }
 
 /* ---- operations ---------------------------------------------------------- */
@@ -274,26 +233,14 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
 }
 
 /* Vocabulary-parallel cross-entropy: chiplet (i, j) holds logits of tokens
- * T_j over V_i; the vocabulary of a token is spread over column j. */
+ * T_j over V_i; the vocabulary of a token is spread over column j, the
+ * column's tokens over the row. */
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   hecaton *x = CTX(m);
   tag(m, HC_PHASE_FWD, HC_OPK_LOSS);
-  size_t T2 = (size_t)m->T2;
-  const int *tg = targets + (size_t)x->j * T2; /* this column's tokens */
-  float *mx = x->stat, *tl = x->stat + T2, *se = x->stat + 2 * T2;
-  if (!ph(m)) hc_xent_local_stats(mx, tl, logits, tg, m->T2, m->V2, (int)x->v0);
-  x->c->elem_bytes = 4;
-  hc_allreduce(x->c, &x->c->col, mx, mx, T2, HC_RED_MAX, x->o.algo);
-  hc_allreduce(x->c, &x->c->col, tl, tl, T2, HC_RED_SUM, x->o.algo);
-  if (!ph(m)) hc_xent_local_sumexp(se, logits, mx, m->T2, m->V2);
-  hc_allreduce(x->c, &x->c->col, se, se, T2, HC_RED_SUM, x->o.algo);
-  float part = 0, total = 0;
-  if (!ph(m))
-    part = hc_xent_finish(dlogits, logits, mx, se, tl, tg, m->T2, m->V2, (int)x->v0, 1.0f / (float)x->T);
-  /* Every row of column j now holds the column's loss; the row sums columns. */
-  hc_allreduce(x->c, &x->c->row, ph(m) ? NULL : &part, ph(m) ? NULL : &total, 1, HC_RED_SUM, x->o.algo);
-  x->c->elem_bytes = 0;
-  return total;
+  return hc_par_vocab_loss(x->c, &x->c->col, &x->c->row, dlogits, logits,
+                           targets + (size_t)x->j * m->T2, m->T2, m->V2, x->v0, x->T, x->stat,
+                           ph(m));
 }
 
 /* Norm gains: every row of column j holds the gain and a partial gradient
@@ -315,20 +262,9 @@ static void grads_done(hc_method *m) {
   }
 }
 
-/* Each gradient element once (owners only), summed over the mesh. */
 static double grad_sumsq(hc_method *m) {
-  hecaton *x = CTX(m);
   tag(m, HC_PHASE_OPT, HC_OPK_OTHER);
-  double ss = 0;
-  if (!ph(m))
-    for (size_t t = 0; t < m->p->n_tensors; t++)
-      if (m->p->tensors[t].owner)
-        ss += hc_grad_sumsq(m->p->grads + m->p->tensors[t].offset, m->p->tensors[t].numel);
-  float v = (float)ss, total = 0;
-  x->c->elem_bytes = 4;
-  hc_allreduce(x->c, &x->c->all, ph(m) ? NULL : &v, ph(m) ? NULL : &total, 1, HC_RED_SUM, x->o.algo);
-  x->c->elem_bytes = 0;
-  return total;
+  return hc_par_grad_sumsq(CTX(m)->c, m->p, ph(m));
 }
 
 static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
@@ -344,15 +280,10 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
   x->cfg = *c;
   x->R = mesh->topo.R, x->C = mesh->topo.C, x->i = mesh->i, x->j = mesh->j;
   x->T = b * s;
-  int R = x->R, nkv = c->n_kv_heads, d = hc_model_head_dim(c);
-  if (nkv % R == 0) { /* KV heads split over the rows */
-    x->nkv = nkv / R, x->kv_lo = x->i * x->nkv, x->kv_rows = 1;
-  } else { /* each KV head read by R / n_kv consecutive rows */
-    x->nkv = 1, x->kv_rows = R / nkv, x->kv_lo = x->i / x->kv_rows;
-  }
-  size_t V = (size_t)c->vocab_size, per = (V + (size_t)R - 1) / (size_t)R;
-  x->v0 = (size_t)x->i * per;
-  x->nv = x->v0 >= V ? 0 : (x->v0 + per <= V ? per : V - x->v0);
+  int R = x->R, d = hc_model_head_dim(c);
+  /* KV heads split over the rows, or each read by R / n_kv consecutive rows */
+  HC_ASSERT(hc_par_kv_block(c->n_kv_heads, R, x->i, &x->kv_lo, &x->nkv, &x->kv_rows) == 0);
+  hc_par_vocab_block((size_t)c->vocab_size, R, x->i, &x->v0, &x->nv);
   if (x->kv_rows > 1) hc_group_split(&x->kv, "kv", &comm->col, x->kv_lo);
 
   *m = (hc_method){.name = "hecaton", .cfg = *c, .b = b, .s = s, .phantom = phantom};
@@ -379,15 +310,14 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
 
 size_t hc_hecaton_buffer_bytes(const hc_method *m) {
   const hecaton *x = CTX(m);
-  return (4 * (size_t)x->T * x->wmax + 3 * (size_t)x->T) * sizeof(float) + x->saved_peak;
+  return (4 * (size_t)x->T * x->wmax + 3 * (size_t)x->T) * sizeof(float) + x->saved.peak;
 }
 
 void hc_hecaton_free(hc_method *m) {
   hecaton *x = CTX(m);
   if (!x) return;
   if (x->kv_rows > 1) hc_group_free(&x->kv);
-  for (int k = 0; k < x->depth; k++) free(x->stack[k]);
-  free(x->stack), free(x->stack_n);
+  hc_saved_free(&x->saved);
   free(x->xg), free(x->pbuf), free(x->dyg), free(x->dxp), free(x->stat);
   free(x);
   hc_params_free(m->p);

@@ -1,0 +1,112 @@
+/* common.c: what the mesh methods share (internal.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hecaton/kernels.h"
+#include "hecaton/optim.h"
+#include "hecaton/util.h"
+#include "internal.h"
+
+const char *hc_par_nearest(int x, int want, char *buf, size_t len) {
+  int lo = 1, hi = -1;
+  for (int d = 1; d <= x; d++)
+    if (x % d == 0) {
+      if (d <= want) lo = d;
+      if (d >= want && hi < 0) hi = d;
+    }
+  if (hi < 0 || hi == lo) snprintf(buf, len, "%d", lo);
+  else snprintf(buf, len, "%d or %d", lo, hi);
+  return buf;
+}
+
+void hc_par_vocab_block(size_t V, int n, int k, size_t *v0, size_t *nv) {
+  size_t per = (V + (size_t)n - 1) / (size_t)n;
+  *v0 = (size_t)k * per;
+  *nv = *v0 >= V ? 0 : (*v0 + per <= V ? per : V - *v0);
+}
+
+int hc_par_kv_block(int n_kv, int n, int k, int *kv_lo, int *nkv, int *share) {
+  if (n_kv % n == 0) {
+    *nkv = n_kv / n, *kv_lo = k * *nkv, *share = 1;
+    return 0;
+  }
+  if (n % n_kv == 0) {
+    *nkv = 1, *share = n / n_kv, *kv_lo = k / *share;
+    return 0;
+  }
+  return -1;
+}
+
+void hc_saved_push(hc_saved *s, const float *src, size_t n) {
+  if (s->depth == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 64;
+    float **nb = hc_malloc((size_t)s->cap * sizeof *nb);
+    size_t *nn = hc_malloc((size_t)s->cap * sizeof *nn);
+    if (s->depth) {
+      memcpy(nb, s->buf, (size_t)s->depth * sizeof *nb);
+      memcpy(nn, s->n, (size_t)s->depth * sizeof *nn);
+    }
+    free(s->buf), free(s->n);
+    s->buf = nb, s->n = nn;
+  }
+  float *copy = NULL;
+  if (src) {
+    copy = hc_malloc(n * sizeof(float));
+    memcpy(copy, src, n * sizeof(float));
+  }
+  s->buf[s->depth] = copy, s->n[s->depth++] = n;
+  s->bytes += n * sizeof(float);
+  if (s->bytes > s->peak) s->peak = s->bytes;
+}
+
+void hc_saved_pop(hc_saved *s, float *dst, size_t n) {
+  HC_ASSERT(s->depth > 0 && s->n[s->depth - 1] == n);
+  float *b = s->buf[--s->depth];
+  if (b && dst) memcpy(dst, b, n * sizeof(float));
+  free(b);
+  s->bytes -= n * sizeof(float);
+}
+
+void hc_saved_free(hc_saved *s) {
+  for (int k = 0; k < s->depth; k++) free(s->buf[k]);
+  free(s->buf), free(s->n);
+  memset(s, 0, sizeof *s);
+}
+
+void hc_par_set_wire(hc_comm *c, int bytes) { c->elem_bytes = bytes; }
+
+float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dlogits,
+                        const float *logits, const int *targets, int T, int Vl, size_t v0,
+                        int T_global, float *stat, int phantom) {
+  size_t n = (size_t)T;
+  float *mx = stat, *tl = phantom ? NULL : stat + n, *se = phantom ? NULL : stat + 2 * n;
+  if (!phantom) hc_xent_local_stats(mx, tl, logits, targets, T, Vl, (int)v0);
+  hc_par_set_wire(c, 4); /* statistics travel as fp32 */
+  hc_allreduce(c, vocab, mx, mx, n, HC_RED_MAX, HC_ALGO_DEFAULT);
+  hc_allreduce(c, vocab, tl, tl, n, HC_RED_SUM, HC_ALGO_DEFAULT);
+  if (!phantom) hc_xent_local_sumexp(se, logits, mx, T, Vl);
+  hc_allreduce(c, vocab, se, se, n, HC_RED_SUM, HC_ALGO_DEFAULT);
+  float part = 0, total = 0;
+  if (!phantom)
+    part = hc_xent_finish(dlogits, logits, mx, se, tl, targets, T, Vl, (int)v0, 1.0f / (float)T_global);
+  total = part;
+  if (tokens)
+    hc_allreduce(c, tokens, phantom ? NULL : &part, phantom ? NULL : &total, 1, HC_RED_SUM,
+                 HC_ALGO_DEFAULT);
+  hc_par_set_wire(c, 0);
+  return total;
+}
+
+double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom) {
+  double ss = 0;
+  if (!phantom)
+    for (size_t t = 0; t < p->n_tensors; t++)
+      if (p->tensors[t].owner) ss += hc_grad_sumsq(p->grads + p->tensors[t].offset, p->tensors[t].numel);
+  float v = (float)ss, total = 0;
+  hc_par_set_wire(c, 4);
+  hc_allreduce(c, &c->all, phantom ? NULL : &v, phantom ? NULL : &total, 1, HC_RED_SUM,
+               HC_ALGO_DEFAULT);
+  hc_par_set_wire(c, 0);
+  return total;
+}

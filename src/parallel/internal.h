@@ -1,0 +1,55 @@
+/* internal.h: pieces the mesh methods share: block placement of heads and
+ * vocabulary, the stack of gathered inputs saved for backward, the
+ * vocabulary-parallel loss and the global gradient norm. */
+#ifndef HECATON_PARALLEL_INTERNAL_H
+#define HECATON_PARALLEL_INTERNAL_H
+
+#include <stddef.h>
+
+#include "hecaton/comm.h"
+#include "hecaton/model.h"
+
+/* The divisors of x nearest to want, as "a or b". */
+const char *hc_par_nearest(int x, int want, char *buf, size_t len);
+
+/* Block k of n parts of a vocabulary of V rows, padded to a multiple of n
+ * (the last blocks may be shorter, or empty). */
+void hc_par_vocab_block(size_t V, int n, int k, size_t *v0, size_t *nv);
+
+/* KV heads read by part k of n parts of the query heads: either split
+ * (n divides n_kv: nkv = n_kv / n heads each, share = 1) or replicated
+ * (n_kv divides n: one head each, shared by share = n / n_kv parts).
+ * -1 when neither holds. */
+int hc_par_kv_block(int n_kv, int n, int k, int *kv_lo, int *nkv, int *share);
+
+/* Gathered inputs saved in forward for backward, in stack order (backward
+ * visits the linears in exactly the reverse order). In phantom mode only
+ * the sizes are kept. */
+typedef struct {
+  float **buf;
+  size_t *n;
+  int depth, cap;
+  size_t bytes, peak; /* held now, most ever held */
+} hc_saved;
+void hc_saved_push(hc_saved *s, const float *src, size_t n);
+/* Pops into dst (when not NULL); asserts the size. */
+void hc_saved_pop(hc_saved *s, float *dst, size_t n);
+void hc_saved_free(hc_saved *s);
+
+/* Vocabulary-parallel cross-entropy of logits (T, Vl) holding columns
+ * [v0, v0+Vl) of each token; `vocab` holds the other columns of the same
+ * tokens (max, target logit and sum of exponentials all-reduced over it,
+ * fp32). `tokens` (may be NULL) holds the other tokens: the loss scalar is
+ * summed over it. stat: 3T floats of scratch. targets: the T targets. */
+float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dlogits,
+                        const float *logits, const int *targets, int T, int Vl, size_t v0,
+                        int T_global, float *stat, int phantom);
+
+/* Sum of squares of the gradients this chiplet owns, summed over the mesh
+ * (one fp32 all-reduce). */
+double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom);
+
+/* Equal counts per member of a group of n: for the v-collectives. */
+void hc_par_set_wire(hc_comm *c, int bytes); /* 0: the hardware file's element size */
+
+#endif
