@@ -14,6 +14,9 @@ typedef struct {
 } hc_cmp;
 
 hc_cmp hc_compare(const float *got, const float *want, size_t n, double atol, double rtol);
+/* The same with a per-element allowance added to the bound (NULL: none). */
+hc_cmp hc_compare_allow(const float *got, const float *want, size_t n, double atol, double rtol,
+                        const float *allow);
 /* "tensor: 3 of 128 elements off; worst [17]: got 1.5 want 1.25 (abs 0.25,
  * rel 0.2; atol 1e-6 rtol 1e-5)". */
 const char *hc_cmp_describe(const hc_cmp *c, const char *tensor, double atol, double rtol,

@@ -36,6 +36,18 @@ double hc_hecaton_param_formula(const hc_method *m);
 /* Bytes of communication buffers the method holds (gathers, partial sums). */
 size_t hc_hecaton_buffer_bytes(const hc_method *m);
 
+/* Megatron-LM 1D tensor parallelism over all R*C chiplets (sp: with
+ * sequence parallelism). Checks: n_heads and ffn_dim divisible by N = R*C,
+ * KV heads split over N or n_kv dividing N (replicated), with sp the step's
+ * tokens divisible by N. */
+int hc_megatron_check(const hc_model_config *c, int N, int b, int s, int sp, char *err,
+                      size_t errlen);
+void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                        int b, int s, int sp, int phantom, int save_gathered);
+void hc_megatron_free(hc_method *m);
+size_t hc_megatron_buffer_bytes(const hc_method *m);
+double hc_megatron_param_formula(const hc_method *m);
+
 /* Reassemble full tensors on rank 0 of comm from every rank's blocks of
  * one buffer (params, grads, m or v, chosen by `which`: 0..3). full: the
  * single-process layout (hc_params_alloc of the same config) on rank 0,

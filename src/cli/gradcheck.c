@@ -34,11 +34,12 @@ static void help(void) {
 /* One row of the table; returns 1 when within tolerance. The bound is
  * |got - want| <= rtol * max|want| (normwise), so near-zero elements of a
  * tensor are judged at the tensor's scale. */
-static int row(const char *name, const float *got, const float *want, size_t n, double rtol) {
+static int row(const char *name, const float *got, const float *want, size_t n, double rtol,
+               const float *allow) {
   double scale = 0;
   for (size_t k = 0; k < n; k++) scale = fmax(scale, fabs(want[k]));
   double atol = rtol * (scale > 0 ? scale : 1.0);
-  hc_cmp c = hc_compare(got, want, n, atol, 0.0);
+  hc_cmp c = hc_compare_allow(got, want, n, atol, 0.0, allow);
   int ok = c.nbad == 0;
   printf("  %-40s %9zu %11.3e %11.3e %9zu %14.7e %14.7e  %s\n", name, n, c.max_abs,
          scale > 0 ? c.max_abs / scale : c.max_abs, c.worst, c.got, c.want, ok ? "pass" : "FAIL");
@@ -144,6 +145,9 @@ int hc_cmd_gradcheck(int argc, char **argv) {
   hc_adamw opt = {0.9, 0.95, 1e-8, 0.1};
   int ok = 1;
   float *logits_full = rank == 0 ? hc_malloc(T * V * sizeof(float)) : NULL;
+  float *allow = rank == 0 ? hc_calloc(hc_param_count(&cfg), sizeof(float)) : NULL;
+  size_t n_noise = 0;
+  const double lr = 1e-3;
   for (int step = 1; step <= K; step++) {
     for (size_t k = 0; k < (size_t)b * (size_t)(s + 1); k++)
       batch[k] = (int)(hc_rng_u64(&r) % V); /* the same tokens on every rank */
@@ -174,12 +178,23 @@ int hc_cmd_gradcheck(int argc, char **argv) {
       hc_ledger_gather(&env.ledger, env.mesh.cart, &rep);
       if (rank == 0) {
         header("step 1: loss, logits and gradients", rtol_g);
-        ok &= row("loss", &loss, &rloss, 1, rtol_g);
-        ok &= row("logits", logits_full, rmd.logits, T * V, rtol_g);
-        ok &= row("grad norm", (float[]){(float)norm}, (float[]){(float)rnorm}, 1, rtol_g);
+        ok &= row("loss", &loss, &rloss, 1, rtol_g, NULL);
+        ok &= row("logits", logits_full, rmd.logits, T * V, rtol_g, NULL);
+        ok &= row("grad norm", (float[]){(float)norm}, (float[]){(float)rnorm}, 1, rtol_g, NULL);
         for (size_t t = 0; t < ref.n_tensors; t++) {
           const hc_tensor *x = &ref.tensors[t];
-          ok &= row(x->spec.name, got.grads + x->offset, ref.grads + x->offset, x->numel, rtol_g);
+          ok &= row(x->spec.name, got.grads + x->offset, ref.grads + x->offset, x->numel, rtol_g, NULL);
+          /* Adam moves a parameter by up to lr per step whatever the size of
+           * its gradient, so gradients at the rounding-noise level (within
+           * the tolerance of zero) may take the mesh and the reference up
+           * to lr apart per step: those elements get that allowance. */
+          float gmax = 0;
+          for (size_t e = 0; e < x->numel; e++) gmax = fmaxf(gmax, fabsf(ref.grads[x->offset + e]));
+          for (size_t e = 0; e < x->numel; e++) {
+            int noise = fabsf(ref.grads[x->offset + e]) <= rtol_g * gmax;
+            allow[x->offset + e] = noise ? (float)(2 * K * lr) : 0.0f;
+            n_noise += noise;
+          }
         }
         printf("ledger of the checked step (forward, backward, gradient norm):\n");
         hc_ledger_print(&rep, stdout);
@@ -187,7 +202,6 @@ int hc_cmd_gradcheck(int argc, char **argv) {
       }
     }
     /* Both take the same clipped AdamW step. */
-    double lr = 1e-3;
     hc_grad_scale(p.grads, p.n_params, hc_grad_clip_scale(norm * norm, 1.0));
     hc_adamw_step(&p, &opt, (float)lr, step);
     if (rank == 0) {
@@ -198,11 +212,14 @@ int hc_cmd_gradcheck(int argc, char **argv) {
   hc_params_gather_full(&p, 0, MPI_COMM_WORLD, &got);
   if (rank == 0) {
     char what[96];
-    snprintf(what, sizeof what, "parameters after %d AdamW step(s)", K);
+    snprintf(what, sizeof what, "parameters after %d AdamW step(s), lr %.0e", K, lr);
     header(what, rtol_p);
+    printf("  (+ %d x 2 lr on the %zu elements whose step-1 gradient is within the gradient\n"
+           "   tolerance of zero, where Adam's normalised step follows rounding noise)\n", K, n_noise);
     for (size_t t = 0; t < ref.n_tensors; t++) {
       const hc_tensor *x = &ref.tensors[t];
-      ok &= row(x->spec.name, got.params + x->offset, ref.params + x->offset, x->numel, rtol_p);
+      ok &= row(x->spec.name, got.params + x->offset, ref.params + x->offset, x->numel, rtol_p,
+                allow + x->offset);
     }
     printf("gradcheck %s: method %s, mesh %dx%d, model %s\n", ok ? "PASSED" : "FAILED", method, R,
            C, cfg.name);
@@ -213,6 +230,7 @@ int hc_cmd_gradcheck(int argc, char **argv) {
   MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
   free(batch);
   free(logits_full);
+  free(allow);
   hc_model_free(&md);
   hc_cli_method_free(&m);
   hc_cli_env_free(&env);

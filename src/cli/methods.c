@@ -32,7 +32,9 @@ int hc_cli_method_check(const char *name, const hc_cli_env *env, const hc_model_
     return 0;
   }
   if (!strcmp(name, "hecaton")) return hc_hecaton_check(cfg, t->R, t->C, b, err, errlen);
-  return hc_err(err, errlen, "--method '%s': this build knows single and hecaton", name);
+  if (!strcmp(name, "megatron") || !strcmp(name, "megatron-sp"))
+    return hc_megatron_check(cfg, t->R * t->C, b, s, name[8] == '-', err, errlen);
+  return hc_err(err, errlen, "--method '%s': expected single, hecaton, megatron or megatron-sp", name);
 }
 
 void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config *cfg, int b,
@@ -43,11 +45,17 @@ void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config
     m->phantom = phantom;
     return;
   }
-  hc_hecaton_opts ho = {.save_gathered = o ? o->save_gathered : 0, .algo = HC_ALGO_DEFAULT};
+  int save = o ? o->save_gathered : 0;
+  if (!strncmp(name, "megatron", 8)) {
+    hc_megatron_method(m, p, &env->comm, cfg, b, s, name[8] == '-', phantom, save);
+    return;
+  }
+  hc_hecaton_opts ho = {.save_gathered = save, .algo = HC_ALGO_DEFAULT};
   hc_hecaton_method(m, p, &env->comm, cfg, b, s, phantom, &ho);
 }
 
 void hc_cli_method_free(hc_method *m) {
   if (!strcmp(m->name, "hecaton")) hc_hecaton_free(m);
+  else if (!strncmp(m->name, "megatron", 8)) hc_megatron_free(m);
   else hc_params_free(m->p);
 }

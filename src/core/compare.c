@@ -5,12 +5,17 @@
 #include <stdio.h>
 
 hc_cmp hc_compare(const float *got, const float *want, size_t n, double atol, double rtol) {
+  return hc_compare_allow(got, want, n, atol, rtol, NULL);
+}
+
+hc_cmp hc_compare_allow(const float *got, const float *want, size_t n, double atol, double rtol,
+                        const float *allow) {
   hc_cmp c = {0};
   double worst_ratio = -1;
   for (size_t k = 0; k < n; k++) {
     double g = got[k], w = want[k], d = fabs(g - w);
     double rel = d / (fabs(w) > 0 ? fabs(w) : 1.0);
-    double bound = atol + rtol * fabs(w);
+    double bound = atol + rtol * fabs(w) + (allow ? allow[k] : 0.0);
     /* NaN anywhere is the worst possible element. */
     double ratio = isnan(d) ? INFINITY : (bound > 0 ? d / bound : (d > 0 ? INFINITY : 0));
     if (isnan(d) || d > bound) c.nbad++;

@@ -1,0 +1,296 @@
+/* megatron.c: Megatron-LM 1D tensor parallelism over all N = R*C chiplets
+ * (DESIGN.md section 4), with and without sequence parallelism.
+ *
+ * Chiplet r holds the column-parallel rows O_r of wq, wk, wv, w1, w3 (its
+ * query heads, the KV heads they read, its FFN columns), the row-parallel
+ * columns of wo and w2, and the vocabulary block V_r of the embedding and
+ * LM head. The whole mesh is one tensor-parallel group, its ring laid on a
+ * Hamiltonian cycle of the mesh where one exists.
+ *   Without SP the residual stream, norms and their inputs are replicated
+ *   (L1 = all T tokens x all h features): the forward all-reduces after wo
+ *   and w2, the backward all-reduces dX at the qkv and gate/up inputs.
+ *   With SP the residual stream is split by tokens (L1 = T/N tokens x h):
+ *   the all-reduces become all-gather (before the column-parallel linears)
+ *   and reduce-scatter (after the row-parallel ones); norm-gain gradients
+ *   are all-reduced.
+ * KV heads: split over the chiplets when N divides n_kv; when n_kv divides
+ * N each head is replicated on the N/n_kv chiplets whose query heads read
+ * it (as recent Megatron does), and its gradients are all-reduced over
+ * them: 2 x 2(k-1)/k x (d h) elements per layer per chiplet, k = N/n_kv. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hecaton/kernels.h"
+#include "hecaton/parallel.h"
+#include "hecaton/util.h"
+#include "internal.h"
+
+typedef struct {
+  hc_comm *c;
+  hc_model_config cfg;
+  int sp, save_gathered;
+  int N, r, T;
+  int kv_lo, nkv, kv_share;
+  size_t v0, nv;
+  hc_group kv;            /* chiplets sharing a replicated KV head */
+  float *xg, *pbuf, *stat; /* T x h gathered input / partial sums; 3T statistics */
+  hc_saved saved;
+} megatron;
+
+#define CTX(m) ((megatron *)(m)->ctx)
+static void tag(hc_method *m, int phase, int op) { hc_ledger_set_tag(CTX(m)->c->ledger, phase, op); }
+static const float *P(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->params, k, l); }
+static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->grads, k, l); }
+static void add_into(float *y, const float *x, size_t n) {
+  if (y) for (size_t k = 0; k < n; k++) y[k] += x[k];
+}
+
+int hc_megatron_check(const hc_model_config *c, int N, int b, int s, int sp, char *err,
+                      size_t errlen) {
+  char buf[64];
+  if (c->n_heads % N)
+    return hc_err(err, errlen,
+                  "Megatron tensor parallelism over all %d chiplets needs n_heads (%d) divisible "
+                  "by %d: nearest valid chiplet counts: %s",
+                  N, c->n_heads, N, hc_par_nearest(c->n_heads, N, buf, sizeof buf));
+  if (c->ffn_dim % N)
+    return hc_err(err, errlen,
+                  "Megatron tensor parallelism needs ffn_dim (%d) divisible by the %d chiplets: "
+                  "nearest valid: %s",
+                  c->ffn_dim, N, hc_par_nearest(c->ffn_dim, N, buf, sizeof buf));
+  int lo, n, share;
+  if (hc_par_kv_block(c->n_kv_heads, N, 0, &lo, &n, &share))
+    return hc_err(err, errlen,
+                  "Megatron needs the KV heads (n_kv_heads = %d) split over the %d chiplets or "
+                  "each replicated on whole groups of them (n_kv divides %d)",
+                  c->n_kv_heads, N, N);
+  if (sp && ((long)b * s) % N)
+    return hc_err(err, errlen,
+                  "Megatron sequence parallelism needs the %d tokens of a step (batch x seq) "
+                  "divisible by the %d chiplets",
+                  b * s, N);
+  if (c->vocab_size < N)
+    return hc_err(err, errlen, "vocab_size %d is smaller than the %d chiplets", c->vocab_size, N);
+  return 0;
+}
+
+static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
+  (void)t;
+  const megatron *x = ctx;
+  size_t N = (size_t)x->N, r = (size_t)x->r, rows = s->shape[0];
+  size_t cols = s->ndim == 2 ? s->shape[1] : 1, d = (size_t)hc_model_head_dim(&x->cfg);
+  out[4] = 1;
+  switch (s->kind) {
+    case HC_P_ATTENTION_NORM:
+    case HC_P_FFN_NORM:
+    case HC_P_NORM: /* replicated; chiplet 0 owns */
+      out[0] = 0, out[1] = rows, out[2] = 0, out[3] = 1, out[4] = r == 0;
+      return;
+    case HC_P_TOK_EMBEDDINGS:
+    case HC_P_OUTPUT: /* vocabulary-parallel */
+      out[0] = x->v0, out[1] = x->nv, out[2] = 0, out[3] = cols;
+      return;
+    case HC_P_WQ:
+    case HC_P_W1:
+    case HC_P_W3: /* column-parallel: rows O_r */
+      out[0] = r * (rows / N), out[1] = rows / N, out[2] = 0, out[3] = cols;
+      return;
+    case HC_P_WK:
+    case HC_P_WV:
+      out[0] = (size_t)x->kv_lo * d, out[1] = (size_t)x->nkv * d, out[2] = 0, out[3] = cols;
+      out[4] = x->kv_share == 1 || (int)r % x->kv_share == 0;
+      return;
+    case HC_P_WO:
+    case HC_P_W2: /* row-parallel: input columns of chiplet r */
+      out[0] = 0, out[1] = rows, out[2] = r * (cols / N), out[3] = cols / N;
+      return;
+    default:
+      HC_DIE("no placement for tensor kind %d", (int)s->kind);
+  }
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static hc_group *all(hc_method *m) { return &CTX(m)->c->all; }
+
+static void embed_fwd(hc_method *m, float *x1, const int *tok) {
+  megatron *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_EMBED);
+  size_t h = (size_t)m->cfg.dim;
+  float *part = x->sp ? x->pbuf : x1; /* partial X[T, h]: ids of V_r only */
+  if (!m->phantom)
+    hc_embedding_forward(part, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, (int)h, (int)x->v0, (int)x->nv);
+  if (x->sp) hc_reduce_scatter(x->c, all(m), part, x1, (size_t)m->T1 * h, HC_RED_SUM, HC_ALGO_DEFAULT);
+  else hc_allreduce(x->c, all(m), x1, x1, (size_t)x->T * h, HC_RED_SUM, HC_ALGO_DEFAULT);
+}
+
+static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
+  megatron *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_EMBED);
+  size_t h = (size_t)m->cfg.dim;
+  const float *dX = dx1;
+  if (x->sp) {
+    hc_allgather(x->c, all(m), dx1, x->xg, (size_t)m->T1 * h, HC_ALGO_DEFAULT);
+    dX = x->xg;
+  }
+  if (!m->phantom)
+    hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), dX, tok, x->T, (int)h, (int)x->v0, (int)x->nv);
+}
+
+static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
+  if (!m->phantom) hc_rmsnorm_forward(out, rstd, x1, g, m->T1, m->h1, (float)m->cfg.norm_eps);
+}
+
+static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
+                     const float *x1, const float *g) {
+  if (!m->phantom) hc_rmsnorm_backward(dx1, dg, dout, rstd, x1, g, m->T1, m->h1);
+}
+
+/* Column-parallel: SP gathers the token-split input first. */
+static const float *gathered_input(hc_method *m, const float *x1, int forward) {
+  megatron *x = CTX(m);
+  if (!x->sp) return x1;
+  size_t n = (size_t)m->T1 * m->h1;
+  if (!forward && x->save_gathered) {
+    hc_saved_pop(&x->saved, x->xg, n * (size_t)x->N);
+  } else {
+    hc_allgather(x->c, all(m), x1, x->xg, n, HC_ALGO_DEFAULT);
+    if (forward && x->save_gathered) hc_saved_push(&x->saved, x->xg, n * (size_t)x->N);
+  }
+  return x->xg;
+}
+
+static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
+                      const float *const *w, const int *nout) {
+  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
+  const float *X = gathered_input(m, x1, 1);
+  if (!m->phantom)
+    for (int k = 0; k < n; k++) hc_matmul_forward(y2[k], X, w[k], CTX(m)->T, m->h1, nout[k]);
+}
+
+static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
+                      const float *x1, const float *const *w, const int *nout) {
+  megatron *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  const float *X = gathered_input(m, x1, 0);
+  size_t full = (size_t)x->T * m->h1;
+  if (!m->phantom) {
+    memset(x->pbuf, 0, full * sizeof(float));
+    for (int k = 0; k < n; k++) hc_matmul_backward(x->pbuf, dw[k], dy2[k], X, w[k], x->T, m->h1, nout[k]);
+  }
+  if (x->sp) {
+    hc_reduce_scatter(x->c, all(m), x->pbuf, x->xg, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
+    if (!m->phantom) add_into(dx1, x->xg, (size_t)m->T1 * m->h1);
+  } else {
+    hc_allreduce(x->c, all(m), x->pbuf, x->pbuf, full, HC_RED_SUM, HC_ALGO_DEFAULT);
+    if (!m->phantom) add_into(dx1, x->pbuf, full);
+  }
+}
+
+/* Row-parallel: the partial product is all-reduced (SP: reduce-scattered). */
+static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, int nin) {
+  megatron *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
+  size_t full = (size_t)x->T * m->h1;
+  if (!m->phantom) hc_matmul_forward(x->pbuf, x2, w, x->T, nin, m->h1);
+  if (x->sp) {
+    hc_reduce_scatter(x->c, all(m), x->pbuf, y1, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
+  } else {
+    hc_allreduce(x->c, all(m), x->pbuf, x->pbuf, full, HC_RED_SUM, HC_ALGO_DEFAULT);
+    if (!m->phantom) memcpy(y1, x->pbuf, full * sizeof(float));
+  }
+}
+
+static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
+                      const float *w, int nin) {
+  megatron *x = CTX(m);
+  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  const float *dY = dy1;
+  if (x->sp) {
+    hc_allgather(x->c, all(m), dy1, x->xg, (size_t)m->T1 * m->h1, HC_ALGO_DEFAULT);
+    dY = x->xg;
+  }
+  if (!m->phantom) hc_matmul_backward(dx2, dw, dY, x2, w, x->T, nin, m->h1);
+}
+
+static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
+  megatron *x = CTX(m);
+  tag(m, HC_PHASE_FWD, HC_OPK_LOSS);
+  return hc_par_vocab_loss(x->c, all(m), NULL, dlogits, logits, targets, x->T, m->V2, x->v0,
+                           x->T, x->stat, m->phantom);
+}
+
+static void grads_done(hc_method *m) {
+  megatron *x = CTX(m);
+  for (size_t t = 0; t < m->p->n_tensors; t++) {
+    hc_tensor *tt = &m->p->tensors[t];
+    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
+    int kind = tt->spec.kind;
+    if (x->sp && (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM)) {
+      tag(m, HC_PHASE_BWD, HC_OPK_NORM); /* partial over this chiplet's tokens */
+      hc_allreduce(x->c, all(m), g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
+    } else if ((kind == HC_P_WK || kind == HC_P_WV) && x->kv_share > 1) {
+      tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+      hc_allreduce(x->c, &x->kv, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
+    }
+  }
+}
+
+static double grad_sumsq(hc_method *m) {
+  tag(m, HC_PHASE_OPT, HC_OPK_OTHER);
+  return hc_par_grad_sumsq(CTX(m)->c, m->p, m->phantom);
+}
+
+static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
+                                           lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
+                                           loss,      grads_done, grad_sumsq};
+
+void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                        int b, int s, int sp, int phantom, int save_gathered) {
+  megatron *x = hc_calloc(1, sizeof *x);
+  x->c = comm, x->cfg = *c, x->sp = sp, x->save_gathered = save_gathered;
+  x->N = comm->mesh->size, x->r = comm->mesh->rank, x->T = b * s;
+  HC_ASSERT(hc_par_kv_block(c->n_kv_heads, x->N, x->r, &x->kv_lo, &x->nkv, &x->kv_share) == 0);
+  hc_par_vocab_block((size_t)c->vocab_size, x->N, x->r, &x->v0, &x->nv);
+  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->all, x->kv_lo);
+  *m = (hc_method){.name = sp ? "megatron-sp" : "megatron", .cfg = *c, .b = b, .s = s,
+                   .phantom = phantom};
+  m->T1 = sp ? x->T / x->N : x->T, m->h1 = c->dim;
+  m->b2 = b, m->T2 = x->T;
+  m->nh2 = c->n_heads / x->N, m->nkv2 = x->nkv;
+  m->f2 = c->ffn_dim / x->N, m->V2 = (int)x->nv;
+  m->t0_2 = 0, m->v0_2 = x->v0;
+  m->ops = &kMegatronOps;
+  m->ctx = x;
+  m->p = p;
+  hc_params_alloc_sharded(p, c, shard, x, !phantom);
+  if (!phantom) {
+    size_t full = (size_t)x->T * (size_t)c->dim;
+    x->xg = hc_malloc(full * sizeof(float)), x->pbuf = hc_malloc(full * sizeof(float));
+    x->stat = hc_malloc(3 * (size_t)x->T * sizeof(float));
+  }
+}
+
+size_t hc_megatron_buffer_bytes(const hc_method *m) {
+  const megatron *x = CTX(m);
+  return (2 * (size_t)x->T * (size_t)m->cfg.dim + 3 * (size_t)x->T) * sizeof(float) + x->saved.peak;
+}
+
+double hc_megatron_param_formula(const hc_method *m) {
+  const hc_model_config *c = &m->cfg;
+  double h = c->dim, L = c->n_layers, N = CTX(m)->N, d = hc_model_head_dim(c);
+  return 2.0 * m->V2 * h + (2 * L + 1) * h +
+         L * (2 * (h / N) * h + 2 * m->nkv2 * d * h + 3 * (c->ffn_dim / N) * h);
+}
+
+void hc_megatron_free(hc_method *m) {
+  megatron *x = CTX(m);
+  if (!x) return;
+  if (x->kv_share > 1) hc_group_free(&x->kv);
+  hc_saved_free(&x->saved);
+  free(x->xg), free(x->pbuf), free(x->stat);
+  free(x);
+  hc_params_free(m->p);
+  m->ctx = NULL;
+}
