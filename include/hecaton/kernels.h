@@ -84,6 +84,9 @@ void hc_swiglu_backward(float *dgate, float *dup, const float *dout, const float
 /* out (N, n_out) =; inp (N, n_in); weight (n_out, n_in). cblas_sgemm. */
 void hc_matmul_forward(float *out, const float *inp, const float *weight, int N, int n_in,
                        int n_out);
+/* out += inp W^T: the forward, accumulating (SUMMA sums its steps). */
+void hc_matmul_forward_acc(float *out, const float *inp, const float *weight, int N, int n_in,
+                           int n_out);
 /* dinp += dout W  (N, n_in); dweight += dout^T inp  (n_out, n_in). Either
  * may be NULL to skip it. */
 void hc_matmul_backward(float *dinp, float *dweight, const float *dout, const float *inp,

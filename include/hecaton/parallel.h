@@ -48,6 +48,15 @@ void hc_megatron_free(hc_method *m);
 size_t hc_megatron_buffer_bytes(const hc_method *m);
 double hc_megatron_param_formula(const hc_method *m);
 
+/* SUMMA / Optimus 2D on a square q x q mesh: q must divide batch, n_heads,
+ * ffn_dim and dim; KV heads split over q or n_kv dividing q. */
+int hc_summa_check(const hc_model_config *c, int R, int C, int b, char *err, size_t errlen);
+void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c, int b,
+                     int s, int phantom);
+void hc_summa_free(hc_method *m);
+size_t hc_summa_buffer_bytes(const hc_method *m);
+double hc_summa_param_formula(const hc_method *m);
+
 /* Reassemble full tensors on rank 0 of comm from every rank's blocks of
  * one buffer (params, grads, m or v, chosen by `which`: 0..3). full: the
  * single-process layout (hc_params_alloc of the same config) on rank 0,

@@ -105,6 +105,9 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
   if (!strcmp(m->name, "hecaton")) {
     mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_hecaton_buffer_bytes(m);
     mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_hecaton_param_formula(m);
+  } else if (!strcmp(m->name, "summa")) {
+    mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_summa_buffer_bytes(m);
+    mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_summa_param_formula(m);
   } else if (!strncmp(m->name, "megatron", 8)) {
     mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_megatron_buffer_bytes(m);
     mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_megatron_param_formula(m);

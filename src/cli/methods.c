@@ -34,7 +34,9 @@ int hc_cli_method_check(const char *name, const hc_cli_env *env, const hc_model_
   if (!strcmp(name, "hecaton")) return hc_hecaton_check(cfg, t->R, t->C, b, err, errlen);
   if (!strcmp(name, "megatron") || !strcmp(name, "megatron-sp"))
     return hc_megatron_check(cfg, t->R * t->C, b, s, name[8] == '-', err, errlen);
-  return hc_err(err, errlen, "--method '%s': expected single, hecaton, megatron or megatron-sp", name);
+  if (!strcmp(name, "summa")) return hc_summa_check(cfg, t->R, t->C, b, err, errlen);
+  return hc_err(err, errlen,
+                "--method '%s': expected single, hecaton, megatron, megatron-sp or summa", name);
 }
 
 void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config *cfg, int b,
@@ -46,6 +48,10 @@ void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config
     return;
   }
   int save = o ? o->save_gathered : 0;
+  if (!strcmp(name, "summa")) {
+    hc_summa_method(m, p, &env->comm, cfg, b, s, phantom);
+    return;
+  }
   if (!strncmp(name, "megatron", 8)) {
     hc_megatron_method(m, p, &env->comm, cfg, b, s, name[8] == '-', phantom, save);
     return;
@@ -57,5 +63,6 @@ void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config
 void hc_cli_method_free(hc_method *m) {
   if (!strcmp(m->name, "hecaton")) hc_hecaton_free(m);
   else if (!strncmp(m->name, "megatron", 8)) hc_megatron_free(m);
+  else if (!strcmp(m->name, "summa")) hc_summa_free(m);
   else hc_params_free(m->p);
 }

@@ -11,6 +11,12 @@ void hc_matmul_forward(float *out, const float *inp, const float *weight, int N,
               weight, n_in, 0.0f, out, n_out);
 }
 
+void hc_matmul_forward_acc(float *out, const float *inp, const float *weight, int N, int n_in,
+                           int n_out) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, n_out, n_in, 1.0f, inp, n_in,
+              weight, n_in, 1.0f, out, n_out);
+}
+
 /* Y = X W^T: dX = dY W, dW = dY^T X; beta = 1 makes both accumulate. */
 void hc_matmul_backward(float *dinp, float *dweight, const float *dout, const float *inp,
                         const float *weight, int N, int n_in, int n_out) {
