@@ -62,6 +62,13 @@ void hc_cli_method_free(hc_method *m);
 /* models/NAME.ini found from anywhere, or a path as given. */
 const char *hc_cli_model_path(const char *arg, char *buf, size_t len);
 
+/* Memory a chiplet holds under method m (bytes): measured from the
+ * allocations, and in closed form where marked. */
+enum { HC_MEM_PARAMS, HC_MEM_GRADS, HC_MEM_OPTIM, HC_MEM_ACT, HC_MEM_ACT_FORMULA, HC_MEM_BUFFERS,
+       HC_MEM_PARAMS_FORMULA, HC_MEM_RSS, HC_NMEM };
+void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_bytes,
+                   double out[HC_NMEM]);
+
 /* After a training run: the ledger per step, memory per chiplet measured
  * and in closed form, wall time and peak memory; HDF5 report if asked. */
 int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
@@ -70,6 +77,7 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
 int hc_cmd_bench_collectives(int argc, char **argv);
 int hc_cmd_gradcheck(int argc, char **argv);
 int hc_cmd_bench_step(int argc, char **argv);
+int hc_cmd_compare(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);
 int hc_cmd_bench_train(int argc, char **argv);

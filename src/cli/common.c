@@ -86,8 +86,35 @@ int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print) {
 
 /* ---- the cost report of a training run ----------------------------------- */
 
-enum { MEM_PARAMS, MEM_GRADS, MEM_OPTIM, MEM_ACT, MEM_ACT_FORMULA, MEM_BUFFERS, MEM_PARAMS_FORMULA,
-       MEM_RSS, NMEM };
+void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_bytes,
+                   double out[HC_NMEM]) {
+  double pf = sizeof(float) * (double)m->p->n_params;
+  out[HC_MEM_PARAMS] = pf, out[HC_MEM_GRADS] = pf, out[HC_MEM_OPTIM] = 2 * pf;
+  out[HC_MEM_ACT] = (double)activation_bytes;
+  out[HC_MEM_ACT_FORMULA] = sizeof(float) * hc_model_saved_floats(m);
+  out[HC_MEM_BUFFERS] = (double)((env->comm.stage_cap + env->comm.work_cap) * sizeof(float));
+  out[HC_MEM_PARAMS_FORMULA] = pf;
+  double buffers = 0, formula = 0;
+  if (!strcmp(m->name, "hecaton"))
+    buffers = (double)hc_hecaton_buffer_bytes(m), formula = hc_hecaton_param_formula(m);
+  else if (!strcmp(m->name, "summa"))
+    buffers = (double)hc_summa_buffer_bytes(m), formula = hc_summa_param_formula(m);
+  else if (!strncmp(m->name, "megatron", 8))
+    buffers = (double)hc_megatron_buffer_bytes(m), formula = hc_megatron_param_formula(m);
+  if (!m->phantom) out[HC_MEM_BUFFERS] += buffers;
+  if (formula > 0) out[HC_MEM_PARAMS_FORMULA] = sizeof(float) * formula;
+  out[HC_MEM_RSS] = 0;
+}
+
+#define NMEM HC_NMEM
+#define MEM_PARAMS HC_MEM_PARAMS
+#define MEM_GRADS HC_MEM_GRADS
+#define MEM_OPTIM HC_MEM_OPTIM
+#define MEM_ACT HC_MEM_ACT
+#define MEM_ACT_FORMULA HC_MEM_ACT_FORMULA
+#define MEM_BUFFERS HC_MEM_BUFFERS
+#define MEM_PARAMS_FORMULA HC_MEM_PARAMS_FORMULA
+#define MEM_RSS HC_MEM_RSS
 static const char *const kMemNames[NMEM] = {
     "params", "grads", "optimizer", "activations", "activations_formula", "comm_buffers",
     "params_formula", "peak_rss"};
@@ -96,22 +123,7 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
                        const char *report_path, double wall) {
   int rank = env->mesh.rank, size = env->mesh.size;
   double mine[NMEM];
-  double pf = sizeof(float) * (double)m->p->n_params;
-  mine[MEM_PARAMS] = pf, mine[MEM_GRADS] = pf, mine[MEM_OPTIM] = 2 * pf;
-  mine[MEM_ACT] = (double)tr->activation_bytes;
-  mine[MEM_ACT_FORMULA] = sizeof(float) * hc_model_saved_floats(m);
-  mine[MEM_BUFFERS] = (double)((env->comm.stage_cap + env->comm.work_cap) * sizeof(float));
-  mine[MEM_PARAMS_FORMULA] = pf;
-  if (!strcmp(m->name, "hecaton")) {
-    mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_hecaton_buffer_bytes(m);
-    mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_hecaton_param_formula(m);
-  } else if (!strcmp(m->name, "summa")) {
-    mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_summa_buffer_bytes(m);
-    mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_summa_param_formula(m);
-  } else if (!strncmp(m->name, "megatron", 8)) {
-    mine[MEM_BUFFERS] += m->phantom ? 0 : (double)hc_megatron_buffer_bytes(m);
-    mine[MEM_PARAMS_FORMULA] = sizeof(float) * hc_megatron_param_formula(m);
-  }
+  hc_cli_memory(env, m, tr->activation_bytes, mine);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   mine[MEM_RSS] = 1024.0 * (double)ru.ru_maxrss;
