@@ -17,3 +17,18 @@ foreach(case "2x2;tiny-64" "2x3;tiny-96" "3x3;tiny-96" "4x4;tiny-64" "1x1;tiny-6
   math(EXPR np "${r} * ${c}")
   hc_mpi_test(test_hecaton ${np} --mesh ${mesh} --model ${CMAKE_SOURCE_DIR}/models/${model}.ini)
 endforeach()
+
+# The baselines' traffic against closed forms, on two mesh shapes each.
+foreach(case "megatron;2x2;tiny-64" "megatron;3x3;tiny-144" "megatron;2x3;tiny-96"
+             "megatron-sp;2x2;tiny-64" "megatron-sp;3x3;tiny-144"
+             "summa;2x2;tiny-64" "summa;3x3;tiny-144" "summa;3x3;tiny-96")
+  list(GET case 0 method)
+  list(GET case 1 mesh)
+  list(GET case 2 model)
+  string(REPLACE "x" ";" rc ${mesh})
+  list(GET rc 0 r)
+  list(GET rc 1 c)
+  math(EXPR np "${r} * ${c}")
+  hc_mpi_test(test_baselines ${np} --method ${method} --mesh ${mesh}
+              --model ${CMAKE_SOURCE_DIR}/models/${model}.ini)
+endforeach()
