@@ -18,13 +18,9 @@
 #include <stdio.h>
 
 #include "hecaton/hw.h"
+#include "hecaton/tags.h"
 #include "hecaton/topo.h"
 
-enum hc_phase { HC_PHASE_FWD, HC_PHASE_BWD, HC_PHASE_OPT, HC_PHASE_OTHER, HC_NPHASES };
-enum hc_opkind {
-  HC_OPK_LINEAR, HC_OPK_NORM, HC_OPK_ATTN, HC_OPK_EMBED, HC_OPK_LOSS,
-  HC_OPK_OTHER, HC_NOPKINDS
-};
 enum hc_coll_kind {
   HC_COLL_ALLGATHER, HC_COLL_REDUCE_SCATTER, HC_COLL_ALLREDUCE,
   HC_COLL_BCAST, HC_COLL_REDUCE, HC_NCOLLS
@@ -32,6 +28,13 @@ enum hc_coll_kind {
 const char *hc_phase_name(int phase);
 const char *hc_opkind_name(int op);
 const char *hc_coll_name(int coll);
+const char *hc_engine_name(int e);
+
+typedef struct {
+  int engine;
+  double start, end; /* simulated seconds */
+  char name[28];
+} hc_event;
 
 typedef struct {
   int src, dst;   /* chiplet nodes */
@@ -65,6 +68,20 @@ typedef struct {
   hc_coll_stats coll[HC_NCOLLS];
   double *load; /* scratch: bytes per link within one step */
   int *route;   /* scratch: one route */
+  /* The cost model's timeline (DESIGN.md section 5): FLOPs per tag, each
+   * engine's busy-until clock and busy time, and `now`, when the program's
+   * latest result is ready. An operation starts when its engine is free and
+   * its input is ready. Collectives advance the timeline themselves unless
+   * `defer` is set (a chunked pipeline schedules them). */
+  double flops[HC_NPHASES][HC_NOPKINDS];
+  double engine_free[HC_NENGINES], busy[HC_NENGINES];
+  double now;
+  int defer;
+  double last_coll_time; /* simulated seconds of the latest collective */
+  uint64_t dram_read, dram_write; /* bytes between this chiplet and its I/O die */
+  int trace;             /* record events (Chrome trace) */
+  hc_event *events;
+  size_t nevents, cap_events;
 } hc_ledger;
 
 void hc_ledger_init(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me);
@@ -84,6 +101,17 @@ double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n);
 void hc_ledger_collective(hc_ledger *l, int coll, uint64_t bytes,
                           double bus_factor, double sim_time, double wall);
 
+/* Run `dur` seconds on an engine, starting when both it and the input
+ * (`ready`) are; returns the end. */
+double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const char *name);
+/* Compute: flops at the die's peak x efficiency, after `now`; advances now. */
+void hc_ledger_compute(hc_ledger *l, double flops, const char *name);
+/* Seconds the compute engine needs for flops. */
+static inline double hc_hw_compute_time(const hc_hw *hw, double flops) {
+  return flops / (hw->peak_flops * hw->compute_eff);
+}
+double hc_ledger_total_flops(const hc_ledger *l);
+
 /* Sums over tags of this rank's ledger. */
 hc_counters hc_ledger_totals(const hc_ledger *l);
 uint64_t hc_ledger_link_bytes(const hc_ledger *l, int link);
@@ -97,6 +125,12 @@ typedef struct {
   hc_counters *chiplet;  /* [nodes]: each rank's totals over tags */
   hc_counters tag[HC_NPHASES][HC_NOPKINDS]; /* sums; nop_time: max */
   hc_coll_stats coll[HC_NCOLLS]; /* max over ranks (ranks run in step) */
+  /* The cost model per chiplet: [node] */
+  double *step_time;     /* timeline end (the step, all engines) */
+  double *busy;          /* [node][HC_NENGINES] */
+  double *flops;         /* total */
+  double *dram_bytes;    /* read + write */
+  double flops_tag[HC_NPHASES][HC_NOPKINDS]; /* summed over chiplets */
   /* Optional, set by the caller before writing: per-chiplet memory
    * columns written under /metrics/memory/<name> (bytes). */
   int nmem;

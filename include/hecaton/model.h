@@ -48,6 +48,9 @@ typedef struct {
   void (*grads_done)(hc_method *m);
   /* Global sum of squares of the gradients (for clipping). */
   double (*grad_sumsq)(hc_method *m);
+  /* Account `flops` of local compute to the cost model under a phase and
+   * op kind (NULL: the method keeps no cost model). */
+  void (*charge)(hc_method *m, int phase, int op, double flops, const char *name);
 } hc_method_ops;
 
 struct hc_method {
@@ -63,6 +66,7 @@ struct hc_method {
   hc_params *p;       /* this chiplet's parameter shards (local shapes) */
   const hc_method_ops *ops;
   void *ctx;          /* the method's own state */
+  void *ledger;       /* its cost model (an hc_ledger), opaque to the model code */
 };
 
 /* Activations of one step, saved for backward, sized by the method. */
@@ -84,6 +88,10 @@ void hc_model_free(hc_model *md);
 float hc_model_forward(hc_model *md, const int *batch);
 /* Gradients += (the caller zeroes them once per step), then grads_done. */
 void hc_model_backward(hc_model *md);
+
+/* Charge local compute through the method (nothing when it keeps no cost
+ * model). phase and op as in ledger.h. */
+void hc_method_charge(hc_method *m, int phase, int op, double flops, const char *name);
 
 /* FLOPs of one training step of the whole model (all chiplets) on b
  * sequences of s tokens: forward = 2 x (multiply-adds of every linear)

@@ -9,6 +9,7 @@
 
 #include "hecaton/checkpoint.h"
 #include "hecaton/data.h"
+#include "hecaton/cost.h"
 #include "hecaton/ledger.h"
 #include "hecaton/model.h"
 
@@ -27,6 +28,8 @@ typedef struct {
   const char *dump_grads;    /* gradient dump of the first step */
   int stop_after;            /* > 0: stop after this many steps of this run (saving if --save) */
   const char *log_file;      /* CSV: step, loss, lr, grad norm, validation loss (%.9g: exact) */
+  int schedule;              /* hc_schedule: DRAM traffic model (cost.h) */
+  int micro_batches;         /* for the DRAM model; 0: one per sequence */
 } hc_train_opts;
 
 void hc_train_defaults(hc_train_opts *o);

@@ -72,7 +72,8 @@ void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_
 /* After a training run: the ledger per step, memory per chiplet measured
  * and in closed form, wall time and peak memory; HDF5 report if asked. */
 int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
-                       const char *report_path, double wall);
+                       const char *report_path, double wall, const char *trace_path,
+                       const char *heatmap_path);
 
 int hc_cmd_bench_collectives(int argc, char **argv);
 int hc_cmd_gradcheck(int argc, char **argv);

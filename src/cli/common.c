@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hecaton/cost.h"
 #include "hecaton/parallel.h"
+#include "hecaton/pictures.h"
 #include "hecaton/util.h"
 
 int hc_cli_parse(int argc, char **argv, int first, const hc_cli_opt *opts, size_t nopts,
@@ -120,7 +122,8 @@ static const char *const kMemNames[NMEM] = {
     "params_formula", "peak_rss"};
 
 int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
-                       const char *report_path, double wall) {
+                       const char *report_path, double wall, const char *trace_path,
+                       const char *heatmap_path) {
   int rank = env->mesh.rank, size = env->mesh.size;
   double mine[NMEM];
   hc_cli_memory(env, m, tr->activation_bytes, mine);
@@ -132,10 +135,14 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
   double wmax;
   MPI_Reduce(&wall, &wmax, 1, MPI_DOUBLE, MPI_MAX, 0, env->mesh.cart);
 
-  hc_ledger_report rep;
-  hc_ledger_gather(&env->ledger, env->mesh.cart, &rep);
   char err[HC_ERRLEN];
   int bad = 0;
+  if (trace_path) {
+    bad = hc_trace_json(&env->ledger, env->mesh.cart, trace_path, err, sizeof err) != 0;
+    if (!bad && rank == 0) printf("Chrome trace of the last step written to %s\n", trace_path);
+  }
+  hc_ledger_report rep;
+  hc_ledger_gather(&env->ledger, env->mesh.cart, &rep);
   if (rank == 0) {
     /* Columns by name, chiplets in order, for the report file. */
     double *cols = hc_malloc((size_t)size * NMEM * sizeof(double)), mx[NMEM] = {0};
@@ -157,6 +164,9 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
     printf("  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
            hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
     hc_ledger_print(&rep, stdout);
+    hc_cost cost;
+    hc_cost_from_report(&rep, &cost);
+    hc_cost_print(&cost, n, stdout);
     printf("memory per chiplet (largest over the mesh)      %s   closed form\n",
            m->phantom ? "held by a real run" : "measured         ");
     printf("  parameters                                    %12s   %12s\n",
@@ -170,7 +180,11 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
            m->phantom ? "-" : hc_fmt_bytes(mx[MEM_BUFFERS], b1, sizeof b1));
     printf("emulator: %.2f s wall, peak memory per rank %s\n", wmax,
            hc_fmt_bytes(mx[MEM_RSS], b1, sizeof b1));
-    if (report_path) {
+    if (heatmap_path && !bad) {
+      bad = hc_heatmap_svg(&rep, cost.time, heatmap_path, err, sizeof err) != 0;
+      if (!bad) printf("link heatmap written to %s\n", heatmap_path);
+    }
+    if (report_path && !bad) {
       bad = hc_ledger_write_h5(&rep, report_path, err, sizeof err) != 0;
       if (!bad) printf("report written to %s\n", report_path);
     }

@@ -23,6 +23,10 @@ static void help(void) {
       "  --dry-run              the same schedule with phantom tensors: costs paper-scale\n"
       "                         models (no data file, no memory, no FLOPs)\n"
       "  --report FILE.h5       the run's ledger, per-link table and memory per chiplet\n"
+      "  --schedule layer|micro DRAM traffic of layer-major (default) or micro-batch-major\n"
+      "                         execution; --micro-batches M (default: one per sequence)\n"
+      "  --trace FILE.json      Chrome trace of the last step (chiplets x engines; Perfetto)\n"
+      "  --heatmap FILE.svg     per-link utilisation of the mesh over the run\n"
       "  --model NAME|FILE      models/NAME.ini or a path (default tiny-64)\n"
       "  --data FILE.h5         token file from 'hecaton prepare' (default data/licenses.h5)\n"
       "  --steps N              optimizer steps (default 200)\n"
@@ -67,7 +71,7 @@ static int parse_double(const char *s, const char *name, double min, double *out
 int hc_cmd_train(int argc, char **argv) {
   const char *method = NULL, *model = "tiny-64", *data = "data/licenses.h5", *mesh = NULL,
              *hw = "models/hw/standard.ini", *algo = "ring", *dry_s = NULL, *report = NULL,
-             *save_g = NULL;
+             *save_g = NULL, *sched = "layer", *micro = NULL, *trace = NULL, *heatmap = NULL;
   const char *steps = NULL, *batch = NULL, *seq = NULL, *lr = NULL, *min_lr = NULL,
              *warmup = NULL, *wd = NULL, *clip = NULL, *seed = NULL, *dseed = NULL,
              *valf = NULL, *val_every = NULL, *val_batches = NULL, *log_every = NULL,
@@ -88,7 +92,9 @@ int hc_cmd_train(int argc, char **argv) {
       {"--stop-after", 1, &stop_after}, {"--log-file", 1, &log_file},
       {"--hw", 1, &hw},                {"--algo", 1, &algo},
       {"--dry-run", 0, &dry_s},        {"--report", 1, &report},
-      {"--save-gathered", 0, &save_g},
+      {"--save-gathered", 0, &save_g}, {"--schedule", 1, &sched},
+      {"--micro-batches", 1, &micro},  {"--trace", 1, &trace},
+      {"--heatmap", 1, &heatmap},
       {"--help", 0, &helpf},
   };
   int rank, size;
@@ -124,6 +130,11 @@ int hc_cmd_train(int argc, char **argv) {
   o.seed = (uint64_t)iseed, o.warmup = warm;
   o.save = save, o.resume = resume, o.dump_grads = dump;
   int dry = dry_s != NULL;
+  hc_schedule schedule;
+  if (!bad && hc_parse_schedule(sched, &schedule))
+    bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched) != 0;
+  o.schedule = (int)schedule;
+  if (!bad) bad = parse_int(micro, "--micro-batches", 1, &o.micro_batches, err, sizeof err);
   if (!bad && dry && (save || resume || dump))
     bad = hc_err(err, sizeof err, "--dry-run moves no data: --save, --resume and --dump-grads need a real run") != 0;
   hc_cli_common co = {.mesh = mesh, .hw_path = hw, .phantom = dry};
@@ -191,6 +202,7 @@ int hc_cmd_train(int argc, char **argv) {
     fflush(stdout);
   }
   hc_ledger_reset(&env.ledger);
+  env.ledger.trace = trace != NULL;
   int rc = hc_train_run(&tr, &o);
   if (!rc && rank == 0 && !dry) {
     char val[32] = "not run";
@@ -198,7 +210,7 @@ int hc_cmd_train(int argc, char **argv) {
     printf("done: loss %.4f -> %.4f, validation %s (ln V = %.4f), %.1f s\n", tr.first_loss,
            tr.last_loss, val, log((double)cfg.vocab_size), tr.seconds);
   }
-  if (!rc) rc = hc_cli_cost_report(&env, &m, &tr, report, hc_wtime() - wall0);
+  if (!rc) rc = hc_cli_cost_report(&env, &m, &tr, report, hc_wtime() - wall0, trace, heatmap);
   hc_cli_method_free(&m);
   hc_cli_env_free(&env);
   hc_loader_free(&loader);

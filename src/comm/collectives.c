@@ -158,7 +158,14 @@ static void finish(run *r, int coll, size_t elems, double bus_factor, double t0)
   int e = r->c->elem_bytes ? r->c->elem_bytes : r->c->ledger->hw.elem_bytes;
   uint64_t bytes = (uint64_t)elems * (uint64_t)e;
   double wall = r->c->phantom ? 0 : hc_wtime() - t0;
-  hc_ledger_collective(r->c->ledger, coll, bytes, bus_factor, r->sim, wall);
+  hc_ledger *l = r->c->ledger;
+  hc_ledger_collective(l, coll, bytes, bus_factor, r->sim, wall);
+  l->last_coll_time = r->sim;
+  /* On the timeline: after the input is ready and the NoP engine is free. */
+  if (!l->defer) {
+    double end = hc_ledger_run(l, HC_ENG_NOP, r->sim, l->now, hc_coll_name(coll));
+    if (!l->muted) l->now = end;
+  }
 }
 
 static hc_algo pick(const hc_comm *c, hc_algo a) {

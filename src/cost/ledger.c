@@ -1,14 +1,17 @@
 /* ledger.c: routing, counting and rule-A timing of transfers. */
 #include "hecaton/ledger.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hecaton/util.h"
 
 static const char *kPhase[HC_NPHASES] = {"forward", "backward", "optimizer", "other"};
-static const char *kOpk[HC_NOPKINDS] = {"linear", "norm", "attention",
-                                        "embedding", "loss", "other"};
+static const char *kOpk[HC_NOPKINDS] = {"linear", "norm", "attention", "embedding",
+                                        "loss", "other", "dram"};
+static const char *kEngine[HC_NENGINES] = {"compute", "NoP", "DRAM"};
+const char *hc_engine_name(int e) { return e >= 0 && e < HC_NENGINES ? kEngine[e] : "?"; }
 static const char *kColl[HC_NCOLLS] = {"all-gather", "reduce-scatter", "all-reduce",
                                        "broadcast", "reduce"};
 
@@ -31,6 +34,7 @@ void hc_ledger_init(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me) {
 }
 
 void hc_ledger_free(hc_ledger *l) {
+  free(l->events);
   free(l->link_bytes);
   free(l->load);
   free(l->route);
@@ -41,6 +45,44 @@ void hc_ledger_reset(hc_ledger *l) {
   memset(l->link_bytes, 0, (size_t)TAGGED * l->nlinks * sizeof *l->link_bytes);
   memset(l->tag, 0, sizeof l->tag);
   memset(l->coll, 0, sizeof l->coll);
+  memset(l->flops, 0, sizeof l->flops);
+  memset(l->engine_free, 0, sizeof l->engine_free);
+  memset(l->busy, 0, sizeof l->busy);
+  l->now = 0, l->last_coll_time = 0, l->dram_read = l->dram_write = 0, l->nevents = 0;
+}
+
+double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const char *name) {
+  double start = ready > l->engine_free[engine] ? ready : l->engine_free[engine];
+  double end = start + dur;
+  if (l->muted) return end; /* validation: timed, not recorded */
+  l->engine_free[engine] = end;
+  l->busy[engine] += dur;
+  if (l->trace && dur > 0) {
+    if (l->nevents == l->cap_events) {
+      l->cap_events = l->cap_events ? 2 * l->cap_events : 1024;
+      hc_event *ne = hc_malloc(l->cap_events * sizeof *ne);
+      if (l->nevents) memcpy(ne, l->events, l->nevents * sizeof *ne);
+      free(l->events);
+      l->events = ne;
+    }
+    hc_event *e = &l->events[l->nevents++];
+    e->engine = engine, e->start = start, e->end = end;
+    snprintf(e->name, sizeof e->name, "%s", name ? name : "");
+  }
+  return end;
+}
+
+void hc_ledger_compute(hc_ledger *l, double flops, const char *name) {
+  if (!l->muted) l->flops[l->phase][l->op] += flops;
+  double end = hc_ledger_run(l, HC_ENG_COMPUTE, hc_hw_compute_time(&l->hw, flops), l->now, name);
+  if (!l->muted) l->now = end;
+}
+
+double hc_ledger_total_flops(const hc_ledger *l) {
+  double s = 0;
+  for (int p = 0; p < HC_NPHASES; p++)
+    for (int o = 0; o < HC_NOPKINDS; o++) s += l->flops[p][o];
+  return s;
 }
 
 double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
@@ -171,7 +213,28 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
     coll_in[k][2] = s->bus_bytes, coll_in[k][3] = s->sim_time, coll_in[k][4] = s->wall_time;
   }
   MPI_Reduce(coll_in, coll_max, HC_NCOLLS * 5, MPI_DOUBLE, MPI_MAX, 0, comm);
+  /* The cost model: per chiplet, its timeline, engines, FLOPs and DRAM. */
+  enum { NC = 3 + HC_NENGINES };
+  double cm[NC], *call = rank == 0 ? hc_malloc((size_t)size * NC * sizeof(double)) : NULL;
+  double end = l->now;
+  for (int e = 0; e < HC_NENGINES; e++) end = l->engine_free[e] > end ? l->engine_free[e] : end;
+  cm[0] = end, cm[1] = hc_ledger_total_flops(l), cm[2] = (double)(l->dram_read + l->dram_write);
+  for (int e = 0; e < HC_NENGINES; e++) cm[3 + e] = l->busy[e];
+  MPI_Gather(cm, NC, MPI_DOUBLE, call, NC, MPI_DOUBLE, 0, comm);
+  double ft[TAGGED];
+  MPI_Reduce(l->flops, ft, TAGGED, MPI_DOUBLE, MPI_SUM, 0, comm);
   if (rank != 0) return;
+  out->step_time = hc_malloc((size_t)size * sizeof(double));
+  out->flops = hc_malloc((size_t)size * sizeof(double));
+  out->dram_bytes = hc_malloc((size_t)size * sizeof(double));
+  out->busy = hc_malloc((size_t)size * HC_NENGINES * sizeof(double));
+  for (int r = 0; r < size; r++) {
+    out->step_time[r] = call[r * NC], out->flops[r] = call[r * NC + 1];
+    out->dram_bytes[r] = call[r * NC + 2];
+    for (int e = 0; e < HC_NENGINES; e++) out->busy[r * HC_NENGINES + e] = call[r * NC + 3 + e];
+  }
+  free(call);
+  memcpy(out->flops_tag, ft, sizeof ft);
   for (int p = 0; p < HC_NPHASES; p++)
     for (int o = 0; o < HC_NOPKINDS; o++) {
       int k = p * HC_NOPKINDS + o;
@@ -188,6 +251,7 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
 void hc_ledger_report_free(hc_ledger_report *r) {
   free(r->link_bytes);
   free(r->chiplet);
+  free(r->step_time), free(r->flops), free(r->dram_bytes), free(r->busy);
   memset(r, 0, sizeof *r);
 }
 

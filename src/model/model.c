@@ -5,8 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/flops.h"
 #include "hecaton/kernels.h"
+#include "hecaton/tags.h"
 #include "hecaton/util.h"
+
+void hc_method_charge(hc_method *m, int phase, int op, double flops, const char *name) {
+  if (m->ops->charge) m->ops->charge(m, phase, op, flops, name);
+}
 
 static float *alloc(hc_model *md, size_t n) {
   if (md->m->phantom) return NULL;
@@ -107,8 +113,13 @@ float hc_model_forward(hc_model *md, const int *batch) {
       hc_rope_forward(k, k, m->b2, m->s, m->nkv2, d, c->rope_theta);
       hc_attention_forward(att, lse, q, k, v, m->b2, m->s, m->nh2, m->nkv2, d);
     }
+    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_ATTN,
+                     HC_FLOPS_ROPE * (double)m->T2 * (m->nh2 + m->nkv2) * d +
+                         hc_flops_attention_fwd(m->b2, m->s, m->nh2, d),
+                     "attention");
     op->lin21_fwd(m, xmid, att, P(HC_P_WO, l), m->nh2 * d);
     add(xmid, x, n1);
+    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, "residual");
     /* feed-forward block: norm -> gate, up (L2) -> SwiGLU -> down (L1) */
     op->norm_fwd(m, xn2, rstd2, xmid, P(HC_P_FFN_NORM, l));
     float *gu[2] = {gate, up};
@@ -116,8 +127,10 @@ float hc_model_forward(hc_model *md, const int *batch) {
     int nf2[2] = {m->f2, m->f2};
     op->lin12_fwd(m, 2, gu, xn2, w13, nf2);
     if (!ph) hc_swiglu_forward(hsw, gate, up, nf);
+    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_SWIGLU_FWD * (double)nf, "swiglu");
     op->lin21_fwd(m, xnext, hsw, P(HC_P_W2, l), m->f2);
     add(xnext, xmid, n1);
+    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, "residual");
   }
   op->norm_fwd(m, md->xnf, md->rstdf, at(md->x, (size_t)md->L, n1), P(HC_P_NORM, -1));
   float *lg[1] = {md->logits};
@@ -156,6 +169,7 @@ void hc_model_backward(hc_model *md) {
     zero(dh, nf), zero(dg, nf), zero(du, nf), zero(dn, n1);
     op->lin21_bwd(m, dh, G(HC_P_W2, l), dx, hsw, P(HC_P_W2, l), m->f2);
     if (!ph) hc_swiglu_backward(dg, du, dh, gate, up, nf);
+    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_OTHER, HC_FLOPS_SWIGLU_BWD * (double)nf, "swiglu");
     float *dw13[2] = {G(HC_P_W1, l), G(HC_P_W3, l)};
     const float *dgu[2] = {dg, du}, *w13[2] = {P(HC_P_W1, l), P(HC_P_W3, l)};
     int nf2[2] = {m->f2, m->f2};
@@ -173,6 +187,10 @@ void hc_model_backward(hc_model *md) {
       hc_rope_backward(dq, dqr, m->b2, m->s, m->nh2, d, c->rope_theta);
       hc_rope_backward(dk, dkr, m->b2, m->s, m->nkv2, d, c->rope_theta);
     }
+    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_ATTN,
+                     HC_FLOPS_ROPE * (double)m->T2 * (m->nh2 + m->nkv2) * d +
+                         hc_flops_attention_bwd(m->b2, m->s, m->nh2, d),
+                     "attention");
     float *dwqkv[3] = {G(HC_P_WQ, l), G(HC_P_WK, l), G(HC_P_WV, l)};
     const float *dqkv[3] = {dq, dk, dv};
     const float *wqkv[3] = {P(HC_P_WQ, l), P(HC_P_WK, l), P(HC_P_WV, l)};

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/optim.h"
 #include "hecaton/util.h"
@@ -81,15 +82,19 @@ float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dl
                         int T_global, float *stat, int phantom) {
   size_t n = (size_t)T;
   float *mx = stat, *tl = phantom ? NULL : stat + n, *se = phantom ? NULL : stat + 2 * n;
+  double flops = 0.5 * HC_FLOPS_XENT * (double)T * Vl; /* a third per pass, counted twice in finish */
   if (!phantom) hc_xent_local_stats(mx, tl, logits, targets, T, Vl, (int)v0);
+  hc_ledger_compute(c->ledger, flops / 1.5, "xent");
   hc_par_set_wire(c, 4); /* statistics travel as fp32 */
   hc_allreduce(c, vocab, mx, mx, n, HC_RED_MAX, HC_ALGO_DEFAULT);
   hc_allreduce(c, vocab, tl, tl, n, HC_RED_SUM, HC_ALGO_DEFAULT);
   if (!phantom) hc_xent_local_sumexp(se, logits, mx, T, Vl);
+  hc_ledger_compute(c->ledger, flops / 1.5, "xent");
   hc_allreduce(c, vocab, se, se, n, HC_RED_SUM, HC_ALGO_DEFAULT);
   float part = 0, total = 0;
   if (!phantom)
     part = hc_xent_finish(dlogits, logits, mx, se, tl, targets, T, Vl, (int)v0, 1.0f / (float)T_global);
+  hc_ledger_compute(c->ledger, flops / 1.5, "xent");
   total = part;
   if (tokens)
     hc_allreduce(c, tokens, phantom ? NULL : &part, phantom ? NULL : &total, 1, HC_RED_SUM,
@@ -109,4 +114,10 @@ double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom) {
                HC_ALGO_DEFAULT);
   hc_par_set_wire(c, 0);
   return total;
+}
+
+void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *name) {
+  hc_ledger *l = m->ledger;
+  hc_ledger_set_tag(l, phase, op);
+  hc_ledger_compute(l, flops, name);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/optim.h"
 #include "hecaton/parallel.h"
@@ -147,6 +148,7 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
   if (!ph(m))
     hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->dyg, tok, x->T, m->h1, (int)x->v0,
                           (int)x->nv);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * m->h1, "embedding");
 }
 
 /* RMSNorm over features split across row i: per-token sums all-reduced
@@ -154,23 +156,29 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
 static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
   hecaton *x = CTX(m);
   tag(m, HC_PHASE_FWD, HC_OPK_NORM);
+  double n = (double)m->T1 * m->h1;
   if (!ph(m)) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
   x->c->elem_bytes = 4;
   hc_allreduce(x->c, &x->c->row, rstd, rstd, (size_t)m->T1, HC_RED_SUM, x->o.algo);
   x->c->elem_bytes = 0;
   if (!ph(m)) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
 }
 
 static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
                      const float *x1, const float *g) {
   hecaton *x = CTX(m);
   tag(m, HC_PHASE_BWD, HC_OPK_NORM);
+  double n = (double)m->T1 * m->h1;
   if (!ph(m)) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
   x->c->elem_bytes = 4;
   hc_allreduce(x->c, &x->c->row, x->stat, x->stat, (size_t)m->T1, HC_RED_SUM, x->o.algo);
   x->c->elem_bytes = 0;
   /* dg here is this row's partial over its tokens T_i: grads_done sums the column. */
   if (!ph(m)) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
 }
 
 /* L1 -> L2: gather X[T, H_j] over column j once, then for each weight
@@ -184,6 +192,7 @@ static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
   push_saved(x, x->xg, nl * (size_t)x->R);
   for (int k = 0; k < n; k++) {
     if (!ph(m)) hc_matmul_forward(x->pbuf, x->xg, w[k], x->T, m->h1, nout[k]);
+    hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
     hc_reduce_scatter(x->c, &x->c->row, x->pbuf, y2[k], (size_t)m->T2 * nout[k], HC_RED_SUM, x->o.algo);
   }
 }
@@ -200,9 +209,11 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
   for (int k = 0; k < n; k++) {
     hc_allgather(x->c, &x->c->row, dy2[k], x->dyg, (size_t)m->T2 * nout[k], x->o.algo);
     if (!ph(m)) hc_matmul_backward(x->dxp, dw[k], x->dyg, x->xg, w[k], x->T, m->h1, nout[k]);
+    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
   }
   hc_reduce_scatter(x->c, &x->c->col, x->dxp, x->pbuf, nl, HC_RED_SUM, x->o.algo);
   if (!ph(m)) add_into(dx1, x->pbuf, nl);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, HC_FLOPS_ADD * (double)nl, "add");
 }
 
 /* L2 -> L1: gather X[T, F_i] over row i, P = X W^T (T x h/C), reduce-scatter
@@ -214,6 +225,7 @@ static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, 
   hc_allgather(x->c, &x->c->row, x2, x->xg, nl, x->o.algo);
   push_saved(x, x->xg, nl * (size_t)x->C);
   if (!ph(m)) hc_matmul_forward(x->pbuf, x->xg, w, x->T, nin, m->h1);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, nin, m->h1), "gemm");
   hc_reduce_scatter(x->c, &x->c->col, x->pbuf, y1, (size_t)m->T1 * m->h1, HC_RED_SUM, x->o.algo);
 }
 
@@ -228,8 +240,10 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
     memset(x->dxp, 0, T * (size_t)nin * sizeof(float));
     hc_matmul_backward(x->dxp, dw, x->dyg, x->xg, w, x->T, nin, m->h1);
   }
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, nin, m->h1), "gemm");
   hc_reduce_scatter(x->c, &x->c->row, x->dxp, x->pbuf, nl, HC_RED_SUM, x->o.algo);
   if (!ph(m)) add_into(dx2, x->pbuf, nl);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, HC_FLOPS_ADD * (double)nl, "add");
 }
 
 /* Vocabulary-parallel cross-entropy: chiplet (i, j) holds logits of tokens
@@ -269,7 +283,7 @@ static double grad_sumsq(hc_method *m) {
 
 static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                           lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                          loss,      grads_done, grad_sumsq};
+                                          loss,      grads_done, grad_sumsq, hc_par_charge};
 
 void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                        int b, int s, int phantom, const hc_hecaton_opts *o) {
@@ -293,6 +307,7 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
   m->f2 = c->ffn_dim / R, m->V2 = (int)x->nv;
   m->t0_2 = (size_t)x->j * (size_t)m->T2, m->v0_2 = x->v0;
   m->ops = &kHecatonOps;
+  m->ledger = comm->ledger;
   m->ctx = x;
   m->p = p;
   hc_params_alloc_sharded(p, c, shard, x, !phantom);

@@ -49,7 +49,9 @@ float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dl
  * (one fp32 all-reduce). */
 double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom);
 
-/* Equal counts per member of a group of n: for the v-collectives. */
+/* The methods' charge operation: local FLOPs onto m->ledger's timeline. */
+void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *name);
+
 void hc_par_set_wire(hc_comm *c, int bytes); /* 0: the hardware file's element size */
 
 #endif

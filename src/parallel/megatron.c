@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
@@ -136,15 +137,18 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
   }
   if (!m->phantom)
     hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), dX, tok, x->T, (int)h, (int)x->v0, (int)x->nv);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * (double)h, "embedding");
 }
 
 static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
   if (!m->phantom) hc_rmsnorm_forward(out, rstd, x1, g, m->T1, m->h1, (float)m->cfg.norm_eps);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, HC_FLOPS_NORM_FWD * (double)m->T1 * m->h1, "norm");
 }
 
 static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
                      const float *x1, const float *g) {
   if (!m->phantom) hc_rmsnorm_backward(dx1, dg, dout, rstd, x1, g, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, HC_FLOPS_NORM_BWD * (double)m->T1 * m->h1, "norm");
 }
 
 /* Column-parallel: SP gathers the token-split input first. */
@@ -165,8 +169,10 @@ static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
   tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   const float *X = gathered_input(m, x1, 1);
-  if (!m->phantom)
-    for (int k = 0; k < n; k++) hc_matmul_forward(y2[k], X, w[k], CTX(m)->T, m->h1, nout[k]);
+  for (int k = 0; k < n; k++) {
+    if (!m->phantom) hc_matmul_forward(y2[k], X, w[k], CTX(m)->T, m->h1, nout[k]);
+    hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(CTX(m)->T, m->h1, nout[k]), "gemm");
+  }
 }
 
 static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
@@ -175,9 +181,10 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
   tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
   const float *X = gathered_input(m, x1, 0);
   size_t full = (size_t)x->T * m->h1;
-  if (!m->phantom) {
-    memset(x->pbuf, 0, full * sizeof(float));
-    for (int k = 0; k < n; k++) hc_matmul_backward(x->pbuf, dw[k], dy2[k], X, w[k], x->T, m->h1, nout[k]);
+  if (!m->phantom) memset(x->pbuf, 0, full * sizeof(float));
+  for (int k = 0; k < n; k++) {
+    if (!m->phantom) hc_matmul_backward(x->pbuf, dw[k], dy2[k], X, w[k], x->T, m->h1, nout[k]);
+    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
   }
   if (x->sp) {
     hc_reduce_scatter(x->c, all(m), x->pbuf, x->xg, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
@@ -194,6 +201,7 @@ static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, 
   tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   size_t full = (size_t)x->T * m->h1;
   if (!m->phantom) hc_matmul_forward(x->pbuf, x2, w, x->T, nin, m->h1);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, nin, m->h1), "gemm");
   if (x->sp) {
     hc_reduce_scatter(x->c, all(m), x->pbuf, y1, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
   } else {
@@ -212,6 +220,7 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
     dY = x->xg;
   }
   if (!m->phantom) hc_matmul_backward(dx2, dw, dY, x2, w, x->T, nin, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, nin, m->h1), "gemm");
 }
 
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
@@ -244,7 +253,7 @@ static double grad_sumsq(hc_method *m) {
 
 static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                            lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                           loss,      grads_done, grad_sumsq};
+                                           loss,      grads_done, grad_sumsq, hc_par_charge};
 
 void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                         int b, int s, int sp, int phantom, int save_gathered) {
@@ -262,6 +271,7 @@ void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_mode
   m->f2 = c->ffn_dim / x->N, m->V2 = (int)x->nv;
   m->t0_2 = 0, m->v0_2 = x->v0;
   m->ops = &kMegatronOps;
+  m->ledger = comm->ledger;
   m->ctx = x;
   m->p = p;
   hc_params_alloc_sharded(p, c, shard, x, !phantom);

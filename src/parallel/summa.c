@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
@@ -126,6 +127,7 @@ static void summa_fwd(hc_method *m, int n, float *const *y, const float *xin,
       if (x->r == t) copy(x->wb, w[k], nw);
       hc_bcast(x->c, &x->c->col, x->wb, nw, t, HC_ALGO_DEFAULT);
       if (!m->phantom) hc_matmul_forward_acc(y[k], x->xb, x->wb, m->T2, kin, nout[k]);
+      hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, kin, nout[k]), "gemm");
     }
   }
 }
@@ -142,6 +144,7 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
       if (x->r == t) copy(x->wb, w[k], nw);
       hc_bcast(x->c, &x->c->col, x->wb, nw, t, HC_ALGO_DEFAULT);
       if (!m->phantom) hc_matmul_backward(x->part, NULL, dy[k], NULL, x->wb, m->T2, kin, nout[k]);
+      hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, kin, nout[k]), "gemm");
     }
     hc_reduce(x->c, &x->c->row, x->part, x->red, T2 * K, t, HC_RED_SUM, HC_ALGO_DEFAULT);
     if (x->col == t && !m->phantom) add_into(dxin, x->red, T2 * K);
@@ -154,6 +157,7 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
         memset(x->part, 0, nw * sizeof(float));
         hc_matmul_backward(NULL, x->part, dy[k], x->xb, NULL, m->T2, kin, nout[k]);
       }
+      hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, kin, nout[k]), "gemm");
       hc_reduce(x->c, &x->c->col, x->part, x->red, nw, t, HC_RED_SUM, HC_ALGO_DEFAULT);
       if (x->r == t && !m->phantom) add_into(dw[k], x->red, nw);
     }
@@ -176,27 +180,34 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
   hc_allgather(x->c, &x->c->col, dx1, x->part, (size_t)m->T1 * m->h1, HC_ALGO_DEFAULT);
   if (!m->phantom)
     hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->part, tok, x->T, m->h1, (int)x->ev0, (int)x->env);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * m->h1, "embedding");
 }
 
 static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
   summa *x = CTX(m);
   tag(m, HC_PHASE_FWD, HC_OPK_NORM);
+  double n = (double)m->T1 * m->h1;
   if (!m->phantom) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
   hc_par_set_wire(x->c, 4);
   hc_allreduce(x->c, &x->c->row, rstd, rstd, (size_t)m->T1, HC_RED_SUM, HC_ALGO_DEFAULT);
   hc_par_set_wire(x->c, 0);
   if (!m->phantom) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
 }
 
 static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
                      const float *x1, const float *g) {
   summa *x = CTX(m);
   tag(m, HC_PHASE_BWD, HC_OPK_NORM);
+  double n = (double)m->T1 * m->h1;
   if (!m->phantom) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
   hc_par_set_wire(x->c, 4);
   hc_allreduce(x->c, &x->c->row, x->stat, x->stat, (size_t)m->T1, HC_RED_SUM, HC_ALGO_DEFAULT);
   hc_par_set_wire(x->c, 0);
   if (!m->phantom) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
 }
 
 static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
@@ -261,7 +272,7 @@ static double grad_sumsq(hc_method *m) {
 
 static const hc_method_ops kSummaOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                         lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                        loss,      grads_done, grad_sumsq};
+                                        loss,      grads_done, grad_sumsq, hc_par_charge};
 
 void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c, int b,
                      int s, int phantom) {
@@ -281,6 +292,7 @@ void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_c
   m->f2 = c->ffn_dim / q, m->V2 = (int)x->nv;
   m->t0_2 = (size_t)x->r * (size_t)m->T2, m->v0_2 = x->v0;
   m->ops = &kSummaOps;
+  m->ledger = comm->ledger;
   m->ctx = x;
   m->p = p;
   hc_params_alloc_sharded(p, c, shard, x, !phantom);

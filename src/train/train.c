@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/flops.h"
 #include "hecaton/mesh.h"
 #include "hecaton/optim.h"
 #include "hecaton/util.h"
@@ -90,7 +91,8 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   long stop = o->stop_after > 0 && step0 + o->stop_after < o->steps ? step0 + o->stop_after : o->steps;
   tr->first_loss = tr->last_loss = tr->last_val = NAN;
   for (long step = step0; step < stop; step++) {
-    double t0 = hc_wtime();
+    double t0 = hc_wtime(), sim0 = tr->ledger ? tr->ledger->now : 0;
+    if (tr->ledger) tr->ledger->nevents = 0; /* the trace keeps the last step */
     if (tr->data) hc_loader_next(tr->data, batch, m->b); /* dry-run: zeros, never read */
     hc_params_zero_grads(p);
     float loss = hc_model_forward(&md, batch);
@@ -106,6 +108,16 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
       hc_grad_scale(p->grads, p->n_params, hc_grad_clip_scale(norm * norm, o->clip));
     double lr = hc_lr_at(&sched, step);
     hc_adamw_step(p, &opt, (float)lr, step + 1);
+    hc_method_charge(m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p->n_params, "adamw");
+    if (tr->ledger) { /* DRAM, streaming alongside the whole step */
+      int M = o->micro_batches > 0 ? o->micro_batches : m->b;
+      hc_dram_io io = hc_dram_bytes(&tr->ledger->hw, (double)p->n_params, hc_model_saved_floats(m),
+                                    tr->ledger->hw.elem_bytes, (hc_schedule)o->schedule, M);
+      hc_ledger_dram(tr->ledger, tr->comm, io, sim0);
+      double end = tr->ledger->now; /* the next step starts when every engine is done */
+      for (int e = 0; e < HC_NENGINES; e++) end = fmax(end, tr->ledger->engine_free[e]);
+      tr->ledger->now = end;
+    }
     double dt = hc_wtime() - t0;
     if (step == step0) tr->first_loss = loss;
     tr->last_loss = loss;

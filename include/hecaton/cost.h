@@ -1,0 +1,71 @@
+/* cost.h: the cost model on top of the ledger (DESIGN.md section 5):
+ * DRAM traffic through the I/O dies on the mesh edge under two schedules,
+ * the step's time and where it goes, and energy by component and phase.
+ *
+ * DRAM: a chiplet whose parameters (training precision), fp32 gradients,
+ * fp32 Adam state and master weights, and saved activations do not fit its
+ * SRAM streams what does not fit to and from DRAM behind its nearest I/O
+ * die, over the mesh links and the die's port:
+ *   always (when anything spills): the optimizer step reads gradients,
+ *     master weights, m and v (16 B each) and writes master weights, m, v
+ *     (12 B) and the training-precision weights (e B);
+ *   micro-batch-major (M micro-batches run forward and backward one after
+ *     the other): weights read twice per micro-batch (forward, backward),
+ *     gradients read and written per micro-batch after the first;
+ *   layer-major (all micro-batches run through a layer before the next):
+ *     weights read twice per step, gradients written once;
+ *   activations kept for backward (the step's, or one micro-batch's under
+ *     micro-batch-major) are written and read back when they do not fit in
+ *     half the SRAM.
+ * The DRAM engine streams concurrently with compute and the NoP (perfect
+ * prefetch); a step takes the longest of the three timelines. */
+#ifndef HECATON_COST_H
+#define HECATON_COST_H
+
+#include <mpi.h>
+
+#include "hecaton/ledger.h"
+
+typedef enum { HC_SCHED_MICRO, HC_SCHED_LAYER } hc_schedule;
+const char *hc_schedule_name(hc_schedule s);
+int hc_parse_schedule(const char *s, hc_schedule *out);
+
+typedef struct {
+  double read, write; /* bytes per step */
+} hc_dram_io;
+
+/* A chiplet's DRAM bytes per step: params (elements held), saved (activation
+ * elements of the whole step), elem_bytes (training precision). */
+hc_dram_io hc_dram_bytes(const hc_hw *hw, double params, double saved, int elem_bytes,
+                         hc_schedule s, int micro_batches);
+
+/* Simulated seconds for every chiplet's DRAM traffic at once: each
+ * chiplet's reads come from, and writes go to, its nearest I/O die (XY
+ * routes; port links at the port bandwidth, mesh links at the link
+ * bandwidth, rule A's contention), and each die's DRAM serves the sum of its
+ * chiplets' bytes at the DRAM bandwidth. io has one entry per node. */
+double hc_dram_time(const hc_topo *t, const hc_hw *hw, const hc_dram_io *io);
+
+/* Account this chiplet's DRAM traffic for one step: bytes on its routes
+ * (tag DRAM), the DRAM engine busy for the mesh-wide time from `ready`.
+ * Collective over comm (an all-gather of every chiplet's bytes: the cost
+ * model's bookkeeping, not chiplet traffic). */
+void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready);
+
+/* A step's figures from the gathered report (divide by steps for a
+ * per-step figure). */
+typedef struct {
+  int critical;           /* the chiplet whose timeline ends last */
+  double time;            /* its end */
+  double busy[HC_NENGINES]; /* its engines' busy time */
+  double exposed_comm;    /* time - compute busy (of the critical chiplet) */
+  double flops;           /* all chiplets */
+  double dram_bytes;      /* all chiplets */
+  double link_bytes;      /* sum over directed links (bytes x hops) */
+  double energy_link, energy_dram, energy_compute; /* joules */
+  double energy_phase[HC_NPHASES]; /* link + compute, by phase; DRAM in other */
+} hc_cost;
+void hc_cost_from_report(const hc_ledger_report *r, hc_cost *c);
+void hc_cost_print(const hc_cost *c, long steps, FILE *f);
+
+#endif
