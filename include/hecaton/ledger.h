@@ -106,6 +106,8 @@ void hc_ledger_collective(hc_ledger *l, int coll, uint64_t bytes,
 double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const char *name);
 /* Compute: flops at the die's peak x efficiency, after `now`; advances now. */
 void hc_ledger_compute(hc_ledger *l, double flops, const char *name);
+/* The same after `ready`, leaving now alone; returns the end. */
+double hc_ledger_compute_at(hc_ledger *l, double flops, double ready, const char *name);
 /* Seconds the compute engine needs for flops. */
 static inline double hc_hw_compute_time(const hc_hw *hw, double flops) {
   return flops / (hw->peak_flops * hw->compute_eff);

@@ -14,6 +14,9 @@ typedef struct {
   int save_gathered; /* keep all-gathered linear inputs for backward (more
                         memory) instead of gathering them again (default) */
   hc_algo algo;      /* collective algorithm (HC_ALGO_DEFAULT: the comm's) */
+  int chunks;        /* forward linears in this many token chunks, so that the
+                        all-gather of chunk c+1, the GEMM of chunk c and the
+                        reduce-scatter of chunk c-1 overlap (<= 1: none) */
 } hc_hecaton_opts;
 
 /* Can the Hecaton 2D method run this model on an R x C mesh with batch b?

@@ -53,6 +53,7 @@ int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print);
  * same on every rank) and builds it with p as its parameter shards. */
 typedef struct {
   int save_gathered;
+  int chunks; /* hecaton: forward linears in this many token chunks */
 } hc_method_opts;
 int hc_cli_method_check(const char *name, const hc_cli_env *env, const hc_model_config *cfg,
                         int b, int s, char *err, size_t errlen);

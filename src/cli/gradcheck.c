@@ -26,7 +26,7 @@ static void help(void) {
       "  --rtol X                 tolerance relative to each tensor's largest value\n"
       "                           (default 1e-4 for gradients and logits, 1e-3 for\n"
       "                           parameters after K AdamW steps)\n"
-      "  --seed N --algo ring|bidir --save-gathered --hw FILE\n"
+      "  --seed N --algo ring|bidir --save-gathered --chunks K --hw FILE\n"
       "  --perturb NAME           test hook: add 0.01 to one element of one shard of\n"
       "                           that gradient (the check must then fail, naming it)\n");
 }
@@ -63,12 +63,12 @@ static int parse_pos(const char *s, int *out) {
 int hc_cmd_gradcheck(int argc, char **argv) {
   const char *method = "hecaton", *model = "tiny-64", *mesh = NULL, *bs = NULL, *ss = "16",
              *ks = "2", *rt = NULL, *seed_s = "1234", *algo = "ring", *save_g = NULL,
-             *hw = "models/hw/standard.ini", *perturb = NULL, *helpf = NULL;
+             *hw = "models/hw/standard.ini", *perturb = NULL, *helpf = NULL, *chunks_s = NULL;
   const hc_cli_opt opts[] = {
       {"--method", 1, &method}, {"--model", 1, &model},   {"--mesh", 1, &mesh},
       {"--batch", 1, &bs},      {"--seq", 1, &ss},        {"--steps", 1, &ks},
       {"--rtol", 1, &rt},       {"--seed", 1, &seed_s},   {"--algo", 1, &algo},
-      {"--save-gathered", 0, &save_g}, {"--hw", 1, &hw},  {"--perturb", 1, &perturb},
+      {"--save-gathered", 0, &save_g}, {"--chunks", 1, &chunks_s}, {"--hw", 1, &hw},  {"--perturb", 1, &perturb},
       {"--help", 0, &helpf}};
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -117,7 +117,7 @@ int hc_cmd_gradcheck(int argc, char **argv) {
     return 1;
   }
 
-  hc_method_opts mo = {.save_gathered = save_g != NULL};
+  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = chunks_s ? atoi(chunks_s) : 1};
   hc_method m;
   hc_params p;
   hc_cli_method_make(method, &env, &cfg, b, s, 0, &mo, &m, &p);

@@ -56,7 +56,8 @@ void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config
     hc_megatron_method(m, p, &env->comm, cfg, b, s, name[8] == '-', phantom, save);
     return;
   }
-  hc_hecaton_opts ho = {.save_gathered = save, .algo = HC_ALGO_DEFAULT};
+  hc_hecaton_opts ho = {.save_gathered = save, .algo = HC_ALGO_DEFAULT,
+                        .chunks = o ? o->chunks : 1};
   hc_hecaton_method(m, p, &env->comm, cfg, b, s, phantom, &ho);
 }
 

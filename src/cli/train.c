@@ -23,6 +23,8 @@ static void help(void) {
       "  --dry-run              the same schedule with phantom tensors: costs paper-scale\n"
       "                         models (no data file, no memory, no FLOPs)\n"
       "  --report FILE.h5       the run's ledger, per-link table and memory per chiplet\n"
+      "  --chunks K             hecaton: forward linears in K token chunks, overlapping\n"
+      "                         gathers, GEMMs and reduce-scatters on the timeline\n"
       "  --schedule layer|micro DRAM traffic of layer-major (default) or micro-batch-major\n"
       "                         execution; --micro-batches M (default: one per sequence)\n"
       "  --trace FILE.json      Chrome trace of the last step (chiplets x engines; Perfetto)\n"
@@ -71,7 +73,7 @@ static int parse_double(const char *s, const char *name, double min, double *out
 int hc_cmd_train(int argc, char **argv) {
   const char *method = NULL, *model = "tiny-64", *data = "data/licenses.h5", *mesh = NULL,
              *hw = "models/hw/standard.ini", *algo = "ring", *dry_s = NULL, *report = NULL,
-             *save_g = NULL, *sched = "layer", *micro = NULL, *trace = NULL, *heatmap = NULL;
+             *save_g = NULL, *sched = "layer", *micro = NULL, *chunks_s = NULL, *trace = NULL, *heatmap = NULL;
   const char *steps = NULL, *batch = NULL, *seq = NULL, *lr = NULL, *min_lr = NULL,
              *warmup = NULL, *wd = NULL, *clip = NULL, *seed = NULL, *dseed = NULL,
              *valf = NULL, *val_every = NULL, *val_batches = NULL, *log_every = NULL,
@@ -92,7 +94,7 @@ int hc_cmd_train(int argc, char **argv) {
       {"--stop-after", 1, &stop_after}, {"--log-file", 1, &log_file},
       {"--hw", 1, &hw},                {"--algo", 1, &algo},
       {"--dry-run", 0, &dry_s},        {"--report", 1, &report},
-      {"--save-gathered", 0, &save_g}, {"--schedule", 1, &sched},
+      {"--save-gathered", 0, &save_g}, {"--chunks", 1, &chunks_s}, {"--schedule", 1, &sched},
       {"--micro-batches", 1, &micro},  {"--trace", 1, &trace},
       {"--heatmap", 1, &heatmap},
       {"--help", 0, &helpf},
@@ -180,7 +182,7 @@ int hc_cmd_train(int argc, char **argv) {
     return 1;
   }
   double wall0 = hc_wtime();
-  hc_method_opts mo = {.save_gathered = save_g != NULL};
+  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = chunks_s ? atoi(chunks_s) : 1};
   hc_params p;
   hc_method m;
   hc_cli_method_make(method, &env, &cfg, b, s, dry, &mo, &m, &p);

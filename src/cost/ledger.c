@@ -72,9 +72,13 @@ double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const c
   return end;
 }
 
-void hc_ledger_compute(hc_ledger *l, double flops, const char *name) {
+double hc_ledger_compute_at(hc_ledger *l, double flops, double ready, const char *name) {
   if (!l->muted) l->flops[l->phase][l->op] += flops;
-  double end = hc_ledger_run(l, HC_ENG_COMPUTE, hc_hw_compute_time(&l->hw, flops), l->now, name);
+  return hc_ledger_run(l, HC_ENG_COMPUTE, hc_hw_compute_time(&l->hw, flops), ready, name);
+}
+
+void hc_ledger_compute(hc_ledger *l, double flops, const char *name) {
+  double end = hc_ledger_compute_at(l, flops, l->now, name);
   if (!l->muted) l->now = end;
 }
 

@@ -33,6 +33,8 @@ typedef struct {
   hc_group kv;             /* rows of column j holding the same KV head (kv_rows > 1) */
   float *xg, *pbuf, *dyg, *dxp, *stat; /* buffers of T x wmax floats (stat: T) */
   size_t wmax;
+  float *chunk;            /* gathered chunks: two halves of chunk_half floats */
+  size_t chunk_half;
   hc_saved saved;          /* with save_gathered: gathered inputs for backward */
 } hecaton;
 
@@ -181,20 +183,83 @@ static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, con
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
 }
 
-/* L1 -> L2: gather X[T, H_j] over column j once, then for each weight
- * P = X W^T (T x nout) and reduce-scatter P's token blocks over row i. */
+/* A forward linear between the layouts in k token chunks. Inputs: every
+ * member g of `gat` holds rows_in rows (tokens g*rows_in ..) of width win;
+ * chunk c takes the same rows [r0, r0+rc) of each member's block, so its
+ * gathered rows are in token order and their owners under `sct` (member s
+ * holds tokens [s*rows_out, (s+1)*rows_out)) come in contiguous runs: the
+ * partial product of the chunk is reduce-scattered with those counts and
+ * each owner puts its rows back by token. Every row meets the same owner
+ * and the same summation order as unchunked, so results are bit-identical.
+ * On the timeline the gathers wait only for the input, each GEMM for its
+ * chunk's gather and each reduce-scatter for its GEMM: the NoP engine runs
+ * AG(c+1) and RS(c-1) while the compute engine runs GEMM(c). */
+static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const float *xin, int n,
+                        float *const *y, const float *const *w, const int *nout, hc_group *sct,
+                        int rows_out, int save) {
+  hecaton *x = CTX(m);
+  hc_ledger *l = x->c->ledger;
+  int k = x->o.chunks > 1 ? x->o.chunks : 1, G = gat->n, S = sct->n, me = sct->me;
+  if (k > rows_in) k = rows_in;
+  size_t W = (size_t)win;
+  size_t *cnt = hc_malloc((size_t)S * sizeof(size_t)), *tok = hc_malloc((size_t)G * rows_in * sizeof(size_t));
+  double ready0 = l->now, end = ready0, *ag_end = hc_malloc((size_t)k * sizeof(double));
+  int saved_defer = l->defer;
+  l->defer = 1;
+  /* chunk c: rows [r0(c), r0(c) + rc(c)) of each member's block */
+#define R0(c) ((size_t)(c) * (size_t)(rows_in / k) + (size_t)((c) < rows_in % k ? (c) : rows_in % k))
+#define RC(c) ((size_t)(rows_in / k) + ((c) < rows_in % k))
+  const char *agname = "all-gather", *rsname = "reduce-scatter";
+  hc_allgather(x->c, gat, xin ? xin + R0(0) * W : NULL, x->chunk, RC(0) * W, x->o.algo);
+  ag_end[0] = hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, ready0, agname);
+  for (int c = 0; c < k; c++) {
+    size_t r0 = R0(c), rc = RC(c), rows = (size_t)G * rc;
+    float *xc = ph(m) ? NULL : x->chunk + (c % 2) * x->chunk_half; /* chunk c and c+1 alternate */
+    /* the next chunk's gather goes out before this chunk's GEMM */
+    if (c + 1 < k) {
+      float *next = ph(m) ? NULL : x->chunk + ((c + 1) % 2) * x->chunk_half;
+      hc_allgather(x->c, gat, xin ? xin + R0(c + 1) * W : NULL, next, RC(c + 1) * W, x->o.algo);
+      ag_end[c + 1] = hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, ready0, agname);
+    }
+    /* gathered row q: member q / rc, token (q / rc) rows_in + r0 + q % rc */
+    for (int s = 0; s < S; s++) cnt[s] = 0;
+    for (size_t q = 0; q < rows; q++) {
+      tok[q] = (q / rc) * (size_t)rows_in + r0 + q % rc;
+      cnt[tok[q] / (size_t)rows_out]++;
+    }
+    if (save && xc) /* the whole gathered input, in token order, for backward */
+      for (size_t q = 0; q < rows; q++) memcpy(x->xg + tok[q] * W, xc + q * W, W * sizeof(float));
+    for (int o = 0; o < n; o++) {
+      size_t no = (size_t)nout[o], *cnt_o = hc_malloc((size_t)S * sizeof(size_t));
+      for (int s = 0; s < S; s++) cnt_o[s] = cnt[s] * no;
+      if (xc) hc_matmul_forward(x->pbuf, xc, w[o], (int)rows, win, nout[o]);
+      double g_end = hc_ledger_compute_at(l, hc_flops_matmul((double)rows, win, nout[o]), ag_end[c], "gemm");
+      hc_reduce_scatterv(x->c, sct, x->pbuf, x->dxp, cnt_o, HC_RED_SUM, x->o.algo);
+      end = fmax(end, hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, g_end, rsname));
+      if (xc) { /* my rows, in token order, back to their places */
+        size_t got = 0;
+        for (size_t q = 0; q < rows; q++)
+          if (tok[q] / (size_t)rows_out == (size_t)me)
+            memcpy(y[o] + (tok[q] - (size_t)me * rows_out) * no, x->dxp + got++ * no, no * sizeof(float));
+      }
+      free(cnt_o);
+    }
+  }
+#undef R0
+#undef RC
+  if (save) push_saved(x, ph(m) ? NULL : x->xg, (size_t)G * rows_in * W);
+  l->defer = saved_defer;
+  if (!l->muted) l->now = end;
+  free(cnt), free(tok), free(ag_end);
+}
+
+/* L1 -> L2: gather X[T, H_j] over column j, P = X W^T (T x nout) for each
+ * weight, reduce-scatter P's token blocks over row i. */
 static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
   hecaton *x = CTX(m);
   tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
-  size_t nl = (size_t)m->T1 * m->h1;
-  hc_allgather(x->c, &x->c->col, x1, x->xg, nl, x->o.algo);
-  push_saved(x, x->xg, nl * (size_t)x->R);
-  for (int k = 0; k < n; k++) {
-    if (!ph(m)) hc_matmul_forward(x->pbuf, x->xg, w[k], x->T, m->h1, nout[k]);
-    hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
-    hc_reduce_scatter(x->c, &x->c->row, x->pbuf, y2[k], (size_t)m->T2 * nout[k], HC_RED_SUM, x->o.algo);
-  }
+  chunked_fwd(m, &x->c->col, m->T1, m->h1, x1, n, y2, w, nout, &x->c->row, m->T2, x->o.save_gathered);
 }
 
 /* dY[T_j, O_i] -> gathered over row i; dW = dY^T X is complete here; the
@@ -221,12 +286,10 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
 static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, int nin) {
   hecaton *x = CTX(m);
   tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
-  size_t nl = (size_t)m->T2 * nin;
-  hc_allgather(x->c, &x->c->row, x2, x->xg, nl, x->o.algo);
-  push_saved(x, x->xg, nl * (size_t)x->C);
-  if (!ph(m)) hc_matmul_forward(x->pbuf, x->xg, w, x->T, nin, m->h1);
-  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, nin, m->h1), "gemm");
-  hc_reduce_scatter(x->c, &x->c->col, x->pbuf, y1, (size_t)m->T1 * m->h1, HC_RED_SUM, x->o.algo);
+  float *y[1] = {y1};
+  const float *ws[1] = {w};
+  int no[1] = {m->h1};
+  chunked_fwd(m, &x->c->row, m->T2, nin, x2, 1, y, ws, no, &x->c->col, m->T1, x->o.save_gathered);
 }
 
 static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
@@ -321,11 +384,17 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
     x->dyg = hc_malloc(n * sizeof(float)), x->dxp = hc_malloc(n * sizeof(float));
     x->stat = hc_malloc(3 * (size_t)x->T * sizeof(float));
   }
+  /* A chunk gathers at most T/2 + max(R, C) rows when there are two or more;
+   * one chunk is the whole T. */
+  size_t g = (size_t)(x->R > x->C ? x->R : x->C);
+  x->chunk_half = ((size_t)x->T / 2 + g) * x->wmax;
+  if (!phantom) x->chunk = hc_malloc(2 * x->chunk_half * sizeof(float));
 }
 
 size_t hc_hecaton_buffer_bytes(const hc_method *m) {
   const hecaton *x = CTX(m);
-  return (4 * (size_t)x->T * x->wmax + 3 * (size_t)x->T) * sizeof(float) + x->saved.peak;
+  return (4 * (size_t)x->T * x->wmax + 3 * (size_t)x->T + 2 * x->chunk_half) * sizeof(float) +
+         x->saved.peak;
 }
 
 void hc_hecaton_free(hc_method *m) {
@@ -333,7 +402,7 @@ void hc_hecaton_free(hc_method *m) {
   if (!x) return;
   if (x->kv_rows > 1) hc_group_free(&x->kv);
   hc_saved_free(&x->saved);
-  free(x->xg), free(x->pbuf), free(x->dyg), free(x->dxp), free(x->stat);
+  free(x->xg), free(x->pbuf), free(x->dyg), free(x->dxp), free(x->stat), free(x->chunk);
   free(x);
   hc_params_free(m->p);
   m->ctx = NULL;
