@@ -43,6 +43,7 @@ typedef struct {
   int *line;        /* line position -> member */
   int ring_is_cycle;
   int owns_comm;    /* made by hc_group_split: freed with the group */
+  unsigned long long hash; /* of the member nodes, for the memo (0: not yet) */
 } hc_group;
 
 typedef struct {
@@ -56,15 +57,24 @@ typedef struct {
   float *stage, *work;
   size_t stage_cap, work_cap;
   void *moves, *xfers;
+  struct hc_memo *memo; /* phantom only: collective times already computed */
 } hc_comm;
+
+/* Memo of collective times by their transfer pattern (group, sizes, kind,
+ * algorithm, root): in phantom mode a collective met before is only
+ * counted, not timed again. Shared by the estimator's virtual chiplets. */
+typedef struct hc_memo hc_memo;
+hc_memo *hc_memo_new(void);
+void hc_memo_free(hc_memo *m);
 
 void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int phantom);
 void hc_comm_free(hc_comm *c);
 
-/* A group of some members of `parent`: those calling with the same color
- * (MPI_Comm_split, ordered by their rank in parent; ring and line follow
- * that order). Collective over parent. */
-void hc_group_split(hc_group *g, const char *name, const hc_group *parent, int color);
+/* A group of the members of `parent` that share this member's color
+ * (color(ctx, k) for member k), in parent order; ring and line follow that
+ * order. Collective over parent when it has a communicator. */
+void hc_group_split(hc_group *g, const char *name, const hc_group *parent,
+                    int (*color)(void *ctx, int member), void *ctx);
 void hc_group_free(hc_group *g);
 
 /* All-gather: member k contributes counts[k] floats; recv (sum of counts)

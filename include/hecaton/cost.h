@@ -51,6 +51,8 @@ double hc_dram_time(const hc_topo *t, const hc_hw *hw, const hc_dram_io *io);
  * Collective over comm (an all-gather of every chiplet's bytes: the cost
  * model's bookkeeping, not chiplet traffic). */
 void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready);
+/* The same with the mesh-wide time known (no communication). */
+void hc_ledger_dram_record(hc_ledger *l, hc_dram_io mine, double time, double ready);
 
 /* A step's figures from the gathered report (divide by steps for a
  * per-step figure). */

@@ -46,6 +46,7 @@ typedef struct {
   uint64_t msgs;       /* messages sent */
   uint64_t hops;       /* sum over messages sent of their hop counts */
   double nop_time;     /* simulated seconds in collectives */
+  double byte_hops;    /* sum over messages sent of bytes x hops (link energy) */
 } hc_counters;
 
 typedef struct {
@@ -62,6 +63,7 @@ typedef struct {
   int me; /* this chiplet's node */
   int phase, op;
   int muted;  /* 1: time steps but record nothing (validation passes) */
+  int lite;   /* 1: no per-link table (the estimator's chiplets) */
   int nlinks;
   uint64_t *link_bytes; /* [HC_NPHASES][HC_NOPKINDS][nlinks], sent by me */
   hc_counters tag[HC_NPHASES][HC_NOPKINDS];
@@ -85,6 +87,8 @@ typedef struct {
 } hc_ledger;
 
 void hc_ledger_init(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me);
+/* The same without the per-link table (counters and timeline only). */
+void hc_ledger_init_lite(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me);
 void hc_ledger_free(hc_ledger *l);
 void hc_ledger_reset(hc_ledger *l);
 static inline void hc_ledger_set_tag(hc_ledger *l, int phase, int op) {
@@ -98,6 +102,8 @@ double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
 /* Time the step, count this rank's part of it, add the time to the current
  * tag; returns the step's simulated time. */
 double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n);
+/* The same with the step's time known (the estimator's memo). */
+void hc_ledger_record(hc_ledger *l, const hc_xfer *x, int n, double step);
 void hc_ledger_collective(hc_ledger *l, int coll, uint64_t bytes,
                           double bus_factor, double sim_time, double wall);
 

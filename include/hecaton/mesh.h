@@ -28,5 +28,8 @@ int hc_agree(MPI_Comm comm, const char *err);
  * rank gets -1 (nothing is created). */
 int hc_mesh_create(hc_mesh *m, const char *spec, unsigned io_edges);
 void hc_mesh_free(hc_mesh *m);
+/* Chiplet (i, j) of an R x C mesh with no MPI behind it: for counting and
+ * costing the schedule in one process (phantom communicators only). */
+void hc_mesh_virtual(hc_mesh *m, int R, int C, int i, int j, unsigned io_edges);
 
 #endif

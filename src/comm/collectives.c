@@ -29,11 +29,14 @@ int hc_parse_algo(const char *s, hc_algo *a) {
 
 /* ---- groups ------------------------------------------------------------- */
 
-static void group_init(hc_group *g, const char *name, MPI_Comm comm, int n) {
+/* me: this chiplet's member index (its rank in comm when there is one). */
+static void group_init(hc_group *g, const char *name, MPI_Comm comm, int n, int me) {
   g->name = name;
   g->comm = comm;
   g->n = n;
-  MPI_Comm_rank(comm, &g->me);
+  g->me = me;
+  g->owns_comm = 0;
+  g->hash = 0;
   g->node = hc_malloc((size_t)n * sizeof(int));
   g->ring = hc_malloc((size_t)n * sizeof(int));
   g->line = hc_malloc((size_t)n * sizeof(int));
@@ -43,19 +46,24 @@ static void group_init(hc_group *g, const char *name, MPI_Comm comm, int n) {
 
 void hc_group_free(hc_group *g) {
   free(g->node), free(g->ring), free(g->line);
-  if (g->owns_comm) MPI_Comm_free(&g->comm);
+  if (g->owns_comm && g->comm != MPI_COMM_NULL) MPI_Comm_free(&g->comm);
   g->node = g->ring = g->line = NULL;
 }
 
-void hc_group_split(hc_group *g, const char *name, const hc_group *parent, int color) {
-  MPI_Comm comm;
-  MPI_Comm_split(parent->comm, color, parent->me, &comm);
-  int n;
-  MPI_Comm_size(comm, &n);
-  group_init(g, name, comm, n);
-  g->owns_comm = 1;
-  int mine = parent->node[parent->me];
-  MPI_Allgather(&mine, 1, MPI_INT, g->node, 1, MPI_INT, comm);
+void hc_group_split(hc_group *g, const char *name, const hc_group *parent,
+                    int (*color)(void *ctx, int member), void *ctx) {
+  int mine = color(ctx, parent->me), n = 0, me = 0;
+  for (int k = 0; k < parent->n; k++)
+    if (color(ctx, k) == mine) {
+      if (k == parent->me) me = n;
+      n++;
+    }
+  MPI_Comm comm = MPI_COMM_NULL;
+  if (parent->comm != MPI_COMM_NULL) MPI_Comm_split(parent->comm, mine, parent->me, &comm);
+  group_init(g, name, comm, n, me);
+  g->owns_comm = comm != MPI_COMM_NULL;
+  for (int k = 0, q = 0; k < parent->n; k++)
+    if (color(ctx, k) == mine) g->node[q++] = parent->node[k];
 }
 
 void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int phantom) {
@@ -65,11 +73,13 @@ void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int 
   c->phantom = phantom;
   c->algo = algo == HC_ALGO_DEFAULT ? HC_ALGO_RING : algo;
   int R = m->topo.R, C = m->topo.C;
-  group_init(&c->row, "row", m->row, C);
+  /* A virtual mesh (no communicators: the estimator) can only count. */
+  HC_ASSERT(phantom || m->cart != MPI_COMM_NULL);
+  group_init(&c->row, "row", m->row, C, m->j);
   for (int k = 0; k < C; k++) c->row.node[k] = m->i * C + k;
-  group_init(&c->col, "column", m->col, R);
+  group_init(&c->col, "column", m->col, R, m->i);
   for (int k = 0; k < R; k++) c->col.node[k] = k * C + m->j;
-  group_init(&c->all, "mesh", m->cart, R * C);
+  group_init(&c->all, "mesh", m->cart, R * C, m->rank);
   for (int k = 0; k < R * C; k++) c->all.node[k] = k; /* cart rank == node */
   c->all.ring_is_cycle = hc_ring_order(&m->topo, c->all.ring);
   hc_snake_order(&m->topo, c->all.line);
@@ -102,7 +112,102 @@ typedef struct {
   int reduce;  /* 0 copy, 1 fold in with op */
   hc_redop op;
   double sim;  /* simulated seconds so far */
+  int hit;     /* the memo knows this collective: no schedule to run */
+  int count_only; /* its time is known: run the schedule only to count */
+  uint64_t key, tkey; /* with and without this chiplet's place */
+  hc_counters before; /* this chiplet's counters when the collective began */
 } run;
+
+/* ---- the memo (phantom mode) ---------------------------------------------- */
+
+/* A collective as one chiplet sees it: its time and what it sent. */
+typedef struct {
+  double time;
+  hc_counters mine;
+} memo_val;
+
+struct hc_memo {
+  uint64_t *keys;
+  memo_val *vals;
+  size_t cap, n;
+};
+
+hc_memo *hc_memo_new(void) {
+  hc_memo *m = hc_calloc(1, sizeof *m);
+  m->cap = 1024;
+  m->keys = hc_calloc(m->cap, sizeof *m->keys);
+  m->vals = hc_calloc(m->cap, sizeof *m->vals);
+  return m;
+}
+
+void hc_memo_free(hc_memo *m) {
+  if (!m) return;
+  free(m->keys), free(m->vals), free(m);
+}
+
+static memo_val *memo_slot(hc_memo *m, uint64_t key, int insert) {
+  if (insert && 2 * (m->n + 1) > m->cap) { /* grow and rehash */
+    hc_memo big = {hc_calloc(2 * m->cap, sizeof(uint64_t)), hc_calloc(2 * m->cap, sizeof(memo_val)), 2 * m->cap, 0};
+    for (size_t k = 0; k < m->cap; k++)
+      if (m->keys[k]) *memo_slot(&big, m->keys[k], 1) = m->vals[k];
+    free(m->keys), free(m->vals);
+    *m = big;
+  }
+  for (size_t k = key % m->cap;; k = (k + 1) % m->cap) {
+    if (m->keys[k] == key) return &m->vals[k];
+    if (m->keys[k] == 0) {
+      if (!insert) return NULL;
+      m->keys[k] = key, m->n++;
+      return &m->vals[k];
+    }
+  }
+}
+
+static uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 31);
+}
+
+/* Look the collective up (its group, sizes, kind, algorithm, root and this
+ * chiplet's place in it); on a hit, its time and this chiplet's counters
+ * are added without running the schedule. Returns 1 on a hit. */
+static int memo_start(run *r, int kind, hc_algo a, int root, const size_t *cnt, size_t n) {
+  hc_comm *c = r->c;
+  if (!c->phantom || !c->memo) return 0;
+  uint64_t h = mix(mix(mix(mix(1, (uint64_t)kind), (uint64_t)a), (uint64_t)root + 7), n);
+  h = mix(h, (uint64_t)(c->elem_bytes ? c->elem_bytes : c->ledger->hw.elem_bytes));
+  if (!r->g->hash) {
+    uint64_t gh = 17;
+    for (int k = 0; k < r->g->n; k++) gh = mix(gh, (uint64_t)r->g->node[k]);
+    r->g->hash = gh ? gh : 1;
+  }
+  h = mix(h, r->g->hash);
+  if (cnt) {
+    int equal = 1;
+    for (int k = 1; k < r->g->n && equal; k++) equal = cnt[k] == cnt[0];
+    if (!equal)
+      for (int k = 0; k < r->g->n; k++) h = mix(h, cnt[k]);
+  }
+  r->tkey = h ? h : 1;
+  h = mix(h, (uint64_t)r->g->me + 1);
+  r->key = h ? h : 1;
+  hc_ledger *l = c->ledger;
+  r->before = l->tag[l->phase][l->op];
+  memo_val *v = memo_slot(c->memo, r->key, 0);
+  if (!v) { /* another member may have timed it: then only count */
+    memo_val *t = memo_slot(c->memo, r->tkey, 0);
+    if (t) r->count_only = 1, r->sim = t->time;
+    return 0;
+  }
+  r->hit = 1, r->sim = v->time;
+  if (!l->muted) {
+    hc_counters *t = &l->tag[l->phase][l->op];
+    t->sent += v->mine.sent, t->recv += v->mine.recv, t->msgs += v->mine.msgs;
+    t->hops += v->mine.hops, t->byte_hops += v->mine.byte_hops, t->nop_time += v->time;
+  }
+  return 1;
+}
 
 static void fold(float *dst, const float *src, size_t n, hc_redop op) {
   if (op == HC_RED_SUM)
@@ -123,7 +228,11 @@ static void run_step(run *r, const move *mv, int nm) {
     x[nx++] = (hc_xfer){g->node[mv[k].src], g->node[mv[k].dst], mv[k].n * e};
     if (mv[k].dst == g->me) incoming += mv[k].n;
   }
-  r->sim += hc_ledger_step(c->ledger, x, nx);
+  if (r->count_only) {
+    hc_ledger_record(c->ledger, x, nx, 0);
+  } else {
+    r->sim += hc_ledger_step(c->ledger, x, nx);
+  }
   if (c->phantom || nx == 0) return;
 
   float *stage = grow(&c->stage, &c->stage_cap, incoming);
@@ -159,6 +268,15 @@ static void finish(run *r, int coll, size_t elems, double bus_factor, double t0)
   uint64_t bytes = (uint64_t)elems * (uint64_t)e;
   double wall = r->c->phantom ? 0 : hc_wtime() - t0;
   hc_ledger *l = r->c->ledger;
+  if (r->count_only && !l->muted) l->tag[l->phase][l->op].nop_time += r->sim;
+  if (!r->hit && r->key) { /* remember the time and what this chiplet sent */
+    const hc_counters *now = &l->tag[l->phase][l->op], *b = &r->before;
+    if (!r->count_only) memo_slot(r->c->memo, r->tkey, 1)->time = r->sim;
+    memo_val *v = memo_slot(r->c->memo, r->key, 1);
+    v->time = r->sim;
+    v->mine = (hc_counters){now->sent - b->sent, now->recv - b->recv, now->msgs - b->msgs,
+                            now->hops - b->hops, 0, now->byte_hops - b->byte_hops};
+  }
   hc_ledger_collective(l, coll, bytes, bus_factor, r->sim, wall);
   l->last_coll_time = r->sim;
   /* On the timeline: after the input is ready and the NoP engine is free. */
@@ -172,6 +290,26 @@ static hc_algo pick(const hc_comm *c, hc_algo a) {
   return a == HC_ALGO_DEFAULT ? c->algo : a;
 }
 
+/* Positions whose moves a step must list: all of them, or, when only this
+ * chiplet's counters are wanted (the time being known), the ones that can
+ * send to or receive from it. */
+static int positions(const run *r, const int *ord, int *qs) {
+  int p = r->g->n;
+  if (!r->count_only) {
+    for (int q = 0; q < p; q++) qs[q] = q;
+    return p;
+  }
+  int me = 0, n = 0;
+  while (ord[me] != r->g->me) me++;
+  for (int d = -1; d <= 1; d++) {
+    int q = ((me + d) % p + p) % p;
+    int dup = 0;
+    for (int k = 0; k < n; k++) dup |= qs[k] == q;
+    if (!dup) qs[n++] = q;
+  }
+  return n;
+}
+
 /* ---- schedules -------------------------------------------------------------
  * Positions q = 0..p-1 along the ring or line order `ord` (position ->
  * member); block b of the working buffer belongs to member b. */
@@ -181,11 +319,12 @@ static hc_algo pick(const hc_comm *c, hc_algo a) {
  * right the block from q-s and left the block from q+s. */
 static void sched_allgather(run *r, const int *ord, int ring, const size_t *off,
                             const size_t *cnt) {
-  int p = r->g->n;
+  int p = r->g->n, *qs = hc_malloc((size_t)p * sizeof(int)), nq = positions(r, ord, qs);
   move *mv = r->c->moves;
   for (int s = 0; s < p - 1; s++) {
     int nm = 0;
-    for (int q = 0; q < p; q++) {
+    for (int qi = 0; qi < nq; qi++) {
+      int q = qs[qi];
       if (ring) {
         int b = ord[(q - s + p) % p];
         mv[nm++] = (move){ord[q], ord[(q + 1) % p], off[b], cnt[b]};
@@ -202,6 +341,7 @@ static void sched_allgather(run *r, const int *ord, int ring, const size_t *off,
     }
     run_step(r, mv, nm);
   }
+  free(qs);
 }
 
 /* Reduce-scatter. Ring: at step s, position q passes its partial of the block
@@ -211,11 +351,12 @@ static void sched_allgather(run *r, const int *ord, int ring, const size_t *off,
  * once q <= s, and left block q-p+1+s once p-1-q <= s. */
 static void sched_reduce_scatter(run *r, const int *ord, int ring, const size_t *off,
                                  const size_t *cnt) {
-  int p = r->g->n;
+  int p = r->g->n, *qs = hc_malloc((size_t)p * sizeof(int)), nq = positions(r, ord, qs);
   move *mv = r->c->moves;
   for (int s = 0; s < p - 1; s++) {
     int nm = 0;
-    for (int q = 0; q < p; q++) {
+    for (int qi = 0; qi < nq; qi++) {
+      int q = qs[qi];
       if (ring) {
         int b = ord[(q - s - 1 + 2 * p) % p];
         mv[nm++] = (move){ord[q], ord[(q + 1) % p], off[b], cnt[b]};
@@ -232,6 +373,7 @@ static void sched_reduce_scatter(run *r, const int *ord, int ring, const size_t 
     }
     run_step(r, mv, nm);
   }
+  free(qs);
 }
 
 /* Broadcast (reduce = 0) or reduce (reduce = 1) of the whole buffer along
@@ -291,10 +433,12 @@ void hc_allgatherv(hc_comm *c, hc_group *g, const float *send, float *recv,
   double t0 = hc_wtime();
   a = pick(c, a);
   size_t total, *off = offsets(counts, g->n, &total);
-  run r = {c, g, c->phantom ? NULL : recv, 0, HC_RED_SUM, 0};
-  if (r.work && send != recv + off[g->me])
-    memmove(recv + off[g->me], send, counts[g->me] * sizeof(float));
-  sched_allgather(&r, order_of(g, a), a == HC_ALGO_RING, off, counts);
+  run r = {c, g, c->phantom ? NULL : recv, 0, HC_RED_SUM, 0, 0, 0, 0, 0, {0}};
+  if (!memo_start(&r, HC_COLL_ALLGATHER, a, 0, counts, total)) {
+    if (r.work && send != recv + off[g->me])
+      memmove(recv + off[g->me], send, counts[g->me] * sizeof(float));
+    sched_allgather(&r, order_of(g, a), a == HC_ALGO_RING, off, counts);
+  }
   finish(&r, HC_COLL_ALLGATHER, total, ag_factor(g->n), t0);
   free(off);
 }
@@ -311,12 +455,13 @@ void hc_reduce_scatterv(hc_comm *c, hc_group *g, const float *send, float *recv,
   double t0 = hc_wtime();
   a = pick(c, a);
   size_t total, *off = offsets(counts, g->n, &total);
-  run r = {c, g, NULL, 1, op, 0};
+  run r = {c, g, NULL, 1, op, 0, 0, 0, 0, 0, {0}};
+  int hit = memo_start(&r, HC_COLL_REDUCE_SCATTER, a, 0, counts, total);
   if (!c->phantom) {
     r.work = grow(&c->work, &c->work_cap, total);
     memcpy(r.work, send, total * sizeof(float));
   }
-  sched_reduce_scatter(&r, order_of(g, a), a == HC_ALGO_RING, off, counts);
+  if (!hit) sched_reduce_scatter(&r, order_of(g, a), a == HC_ALGO_RING, off, counts);
   if (r.work) memcpy(recv, r.work + off[g->me], counts[g->me] * sizeof(float));
   finish(&r, HC_COLL_REDUCE_SCATTER, total, ag_factor(g->n), t0);
   free(off);
@@ -336,12 +481,14 @@ void hc_allreduce(hc_comm *c, hc_group *g, const float *send, float *recv,
   double t0 = hc_wtime();
   a = pick(c, a);
   size_t total, *cnt = even_counts(n, g->n), *off = offsets(cnt, g->n, &total);
-  run r = {c, g, c->phantom ? NULL : recv, 1, op, 0};
-  if (r.work && send != recv) memcpy(recv, send, n * sizeof(float));
-  const int *ord = order_of(g, a);
-  sched_reduce_scatter(&r, ord, a == HC_ALGO_RING, off, cnt);
-  r.reduce = 0;
-  sched_allgather(&r, ord, a == HC_ALGO_RING, off, cnt);
+  run r = {c, g, c->phantom ? NULL : recv, 1, op, 0, 0, 0, 0, 0, {0}};
+  if (!memo_start(&r, HC_COLL_ALLREDUCE, a, 0, NULL, n)) {
+    if (r.work && send != recv) memcpy(recv, send, n * sizeof(float));
+    const int *ord = order_of(g, a);
+    sched_reduce_scatter(&r, ord, a == HC_ALGO_RING, off, cnt);
+    r.reduce = 0;
+    sched_allgather(&r, ord, a == HC_ALGO_RING, off, cnt);
+  }
   finish(&r, HC_COLL_ALLREDUCE, n, 2 * ag_factor(g->n), t0);
   free(cnt), free(off);
 }
@@ -357,8 +504,9 @@ void hc_bcast(hc_comm *c, hc_group *g, float *buf, size_t n, int root, hc_algo a
   a = pick(c, a);
   HC_ASSERT(root >= 0 && root < g->n);
   const int *ord = order_of(g, a);
-  run r = {c, g, c->phantom ? NULL : buf, 0, HC_RED_SUM, 0};
-  sched_chain(&r, ord, a == HC_ALGO_RING, position_of(ord, g->n, root), n);
+  run r = {c, g, c->phantom ? NULL : buf, 0, HC_RED_SUM, 0, 0, 0, 0, 0, {0}};
+  if (!memo_start(&r, HC_COLL_BCAST, a, root, NULL, n))
+    sched_chain(&r, ord, a == HC_ALGO_RING, position_of(ord, g->n, root), n);
   finish(&r, HC_COLL_BCAST, n, 1.0, t0);
 }
 
@@ -368,12 +516,13 @@ void hc_reduce(hc_comm *c, hc_group *g, const float *send, float *recv, size_t n
   a = pick(c, a);
   HC_ASSERT(root >= 0 && root < g->n);
   const int *ord = order_of(g, a);
-  run r = {c, g, NULL, 1, op, 0};
+  run r = {c, g, NULL, 1, op, 0, 0, 0, 0, 0, {0}};
+  int hit = memo_start(&r, HC_COLL_REDUCE, a, root, NULL, n);
   if (!c->phantom) {
     r.work = grow(&c->work, &c->work_cap, n);
     memcpy(r.work, send, n * sizeof(float));
   }
-  sched_chain(&r, ord, a == HC_ALGO_RING, position_of(ord, g->n, root), n);
+  if (!hit) sched_chain(&r, ord, a == HC_ALGO_RING, position_of(ord, g->n, root), n);
   if (r.work && g->me == root) memcpy(recv, r.work, n * sizeof(float));
   finish(&r, HC_COLL_REDUCE, n, 1.0, t0);
 }

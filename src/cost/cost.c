@@ -82,10 +82,14 @@ void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready) 
   MPI_Allgather(&mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, comm);
   double time = hc_dram_time(&l->topo, &l->hw, all);
   free(all);
+  hc_ledger_dram_record(l, mine, time, ready);
+}
+
+void hc_ledger_dram_record(hc_ledger *l, hc_dram_io mine, double time, double ready) {
   if (l->muted) return;
   /* This chiplet's bytes on its routes, tagged DRAM. */
   int port, edge;
-  if (mine.read + mine.write > 0 && hc_nearest_io(&l->topo, l->me, &port, &edge) >= 0) {
+  if (l->link_bytes && mine.read + mine.write > 0 && hc_nearest_io(&l->topo, l->me, &port, &edge) >= 0) {
     uint64_t *links = l->link_bytes + ((size_t)HC_PHASE_OTHER * HC_NOPKINDS + HC_OPK_DRAM) * l->nlinks;
     int h = hc_route_from_io(&l->topo, port, edge, l->me, l->route);
     for (int q = 0; q < h; q++) links[l->route[q]] += (uint64_t)mine.read;

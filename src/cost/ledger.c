@@ -29,8 +29,21 @@ void hc_ledger_init(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me) {
   l->phase = HC_PHASE_OTHER, l->op = HC_OPK_OTHER;
   l->nlinks = hc_topo_nlinks(t);
   l->link_bytes = hc_calloc((size_t)TAGGED * l->nlinks, sizeof *l->link_bytes);
+  l->lite = 0;
   l->load = hc_calloc((size_t)l->nlinks, sizeof *l->load);
   l->route = hc_calloc((size_t)hc_route_max(t), sizeof *l->route);
+}
+
+void hc_ledger_init_lite(hc_ledger *l, const hc_topo *t, const hc_hw *hw, int me) {
+  memset(l, 0, sizeof *l);
+  l->topo = *t;
+  l->hw = *hw;
+  l->me = me;
+  l->phase = HC_PHASE_OTHER, l->op = HC_OPK_OTHER;
+  l->nlinks = hc_topo_nlinks(t);
+  l->lite = 1; /* no per-link table: counters and timeline only */
+  l->route = hc_calloc((size_t)hc_route_max(t), sizeof *l->route);
+  l->load = hc_calloc((size_t)l->nlinks, sizeof *l->load);
 }
 
 void hc_ledger_free(hc_ledger *l) {
@@ -42,7 +55,7 @@ void hc_ledger_free(hc_ledger *l) {
 }
 
 void hc_ledger_reset(hc_ledger *l) {
-  memset(l->link_bytes, 0, (size_t)TAGGED * l->nlinks * sizeof *l->link_bytes);
+  if (l->link_bytes) memset(l->link_bytes, 0, (size_t)TAGGED * l->nlinks * sizeof *l->link_bytes);
   memset(l->tag, 0, sizeof l->tag);
   memset(l->coll, 0, sizeof l->coll);
   memset(l->flops, 0, sizeof l->flops);
@@ -91,6 +104,17 @@ double hc_ledger_total_flops(const hc_ledger *l) {
 
 double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
                     int n, double *load, int *route) {
+  /* Every transfer between neighbours (the schedules send at most one
+   * transfer per directed pair in a step): no link carries two, so each
+   * takes o + alpha + S/(B eta). Exact, and cheap on large meshes. */
+  int neighbours = 1;
+  double biggest = 0;
+  for (int k = 0; k < n && neighbours; k++) {
+    int di = x[k].src / t->C - x[k].dst / t->C, dj = x[k].src % t->C - x[k].dst % t->C;
+    neighbours = abs(di) + abs(dj) == 1;
+    if ((double)x[k].bytes > biggest) biggest = (double)x[k].bytes;
+  }
+  if (neighbours) return n ? hc_hw_transfer_time(hw, 1, biggest) : 0;
   /* Pass 1: the step's load on every link. */
   for (int k = 0; k < n; k++) {
     int h = hc_route(t, x[k].src, x[k].dst, route);
@@ -116,21 +140,27 @@ double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
 
 double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n) {
   double step = hc_step_time(&l->topo, &l->hw, x, n, l->load, l->route);
-  if (l->muted) return step;
+  hc_ledger_record(l, x, n, step);
+  return step;
+}
+
+void hc_ledger_record(hc_ledger *l, const hc_xfer *x, int n, double step) {
+  if (l->muted) return;
   hc_counters *c = &l->tag[l->phase][l->op];
   uint64_t *links = l->link_bytes + ((size_t)l->phase * HC_NOPKINDS + l->op) * l->nlinks;
   for (int k = 0; k < n; k++) {
     if (x[k].src == l->me) {
       int h = hc_route(&l->topo, x[k].src, x[k].dst, l->route);
-      for (int q = 0; q < h; q++) links[l->route[q]] += x[k].bytes;
+      if (!l->lite)
+        for (int q = 0; q < h; q++) links[l->route[q]] += x[k].bytes;
       c->sent += x[k].bytes;
       c->msgs += 1;
       c->hops += (uint64_t)h;
+      c->byte_hops += (double)x[k].bytes * h;
     }
     if (x[k].dst == l->me) c->recv += x[k].bytes;
   }
   c->nop_time += step;
-  return step;
 }
 
 void hc_ledger_collective(hc_ledger *l, int coll, uint64_t bytes,
@@ -150,6 +180,7 @@ hc_counters hc_ledger_totals(const hc_ledger *l) {
     for (int o = 0; o < HC_NOPKINDS; o++) {
       const hc_counters *c = &l->tag[p][o];
       t.sent += c->sent, t.recv += c->recv, t.msgs += c->msgs, t.hops += c->hops;
+      t.byte_hops += c->byte_hops;
       t.nop_time += c->nop_time;
     }
   return t;
@@ -157,6 +188,7 @@ hc_counters hc_ledger_totals(const hc_ledger *l) {
 
 uint64_t hc_ledger_link_bytes(const hc_ledger *l, int link) {
   uint64_t s = 0;
+  if (!l->link_bytes) return 0;
   for (int k = 0; k < TAGGED; k++) s += l->link_bytes[(size_t)k * l->nlinks + link];
   return s;
 }
@@ -167,15 +199,15 @@ uint64_t hc_report_link_total(const hc_ledger_report *r, int link) {
   return s;
 }
 
-/* Counters travel as 5 doubles (integers below 2^53 are exact). */
-#define CNT_FIELDS 5
+/* Counters travel as 6 doubles (integers below 2^53 are exact). */
+#define CNT_FIELDS 6
 static void pack(const hc_counters *c, double *d) {
   d[0] = (double)c->sent, d[1] = (double)c->recv, d[2] = (double)c->msgs;
-  d[3] = (double)c->hops, d[4] = c->nop_time;
+  d[3] = (double)c->hops, d[4] = c->nop_time, d[5] = c->byte_hops;
 }
 static void unpack(const double *d, hc_counters *c) {
   c->sent = (uint64_t)d[0], c->recv = (uint64_t)d[1], c->msgs = (uint64_t)d[2];
-  c->hops = (uint64_t)d[3], c->nop_time = d[4];
+  c->hops = (uint64_t)d[3], c->nop_time = d[4], c->byte_hops = d[5];
 }
 
 void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) {

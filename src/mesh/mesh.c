@@ -58,8 +58,16 @@ int hc_mesh_create(hc_mesh *m, const char *spec, unsigned io_edges) {
   return 0;
 }
 
+void hc_mesh_virtual(hc_mesh *m, int R, int C, int i, int j, unsigned io_edges) {
+  memset(m, 0, sizeof *m);
+  m->topo = (hc_topo){.R = R, .C = C, .io_edges = io_edges};
+  m->size = R * C, m->rank = i * C + j, m->i = i, m->j = j;
+  m->cart = m->row = m->col = MPI_COMM_NULL;
+}
+
 void hc_mesh_free(hc_mesh *m) {
   if (m->row != MPI_COMM_NULL && m->row) MPI_Comm_free(&m->row);
   if (m->col != MPI_COMM_NULL && m->col) MPI_Comm_free(&m->col);
   if (m->cart != MPI_COMM_NULL && m->cart) MPI_Comm_free(&m->cart);
+  m->row = m->col = m->cart = MPI_COMM_NULL;
 }

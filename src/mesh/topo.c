@@ -108,16 +108,22 @@ int hc_route_from_io(const hc_topo *t, int port_node, int edge, int dst, int *li
 }
 
 int hc_nearest_io(const hc_topo *t, int node, int *port_node, int *edge) {
+  /* The nearest port on each edge is straight across: W (i, 0), E (i, C-1),
+   * N (0, j), S (R-1, j). Ties: lowest port node, then W, E, N, S. */
   static const int kEdgeOrder[4] = {HC_W, HC_E, HC_N, HC_S};
-  int best = -1;
-  for (int p = 0; p < hc_topo_nodes(t); p++) {
-    for (int k = 0; k < 4; k++) {
-      int e = kEdgeOrder[k];
-      if (!has_port(t, p, e)) continue;
-      int hops = abs(p / t->C - node / t->C) + abs(p % t->C - node % t->C) + 1;
-      if (best < 0 || hops < best) {
-        best = hops, *port_node = p, *edge = e;
-      }
+  int i = node / t->C, j = node % t->C, best = -1, best_rank = 0;
+  for (int k = 0; k < 4; k++) {
+    int e = kEdgeOrder[k], p, hops;
+    if (!(t->io_edges & HC_EDGE_BIT(e))) continue;
+    switch (e) {
+      case HC_W: p = i * t->C, hops = j + 1; break;
+      case HC_E: p = i * t->C + t->C - 1, hops = t->C - j; break;
+      case HC_N: p = j, hops = i + 1; break;
+      default: p = (t->R - 1) * t->C + j, hops = t->R - i; break;
+    }
+    int rank = p * 4 + k;
+    if (best < 0 || hops < best || (hops == best && rank < best_rank)) {
+      best = hops, best_rank = rank, *port_node = p, *edge = e;
     }
   }
   return best;

@@ -91,7 +91,7 @@ float hc_model_forward(hc_model *md, const int *batch) {
   const hc_model_config *c = &m->cfg;
   int d = hc_model_head_dim(c), ph = m->phantom;
   size_t n1 = (size_t)m->T1 * m->h1, nf = (size_t)m->T2 * m->f2;
-  for (int b = 0; b < m->b; b++)
+  for (int b = 0; b < (ph ? 0 : m->b); b++) /* tokens: nothing to read in a dry-run */
     for (int t = 0; t < m->s; t++) {
       md->tokens[b * m->s + t] = batch[b * (m->s + 1) + t];
       md->targets[b * m->s + t] = batch[b * (m->s + 1) + t + 1];

@@ -202,7 +202,8 @@ static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const
   int k = x->o.chunks > 1 ? x->o.chunks : 1, G = gat->n, S = sct->n, me = sct->me;
   if (k > rows_in) k = rows_in;
   size_t W = (size_t)win;
-  size_t *cnt = hc_malloc((size_t)S * sizeof(size_t)), *tok = hc_malloc((size_t)G * rows_in * sizeof(size_t));
+  size_t *cnt = hc_malloc((size_t)S * sizeof(size_t));
+  size_t *tok = ph(m) ? NULL : hc_malloc((size_t)G * rows_in * sizeof(size_t));
   double ready0 = l->now, end = ready0, *ag_end = hc_malloc((size_t)k * sizeof(double));
   int saved_defer = l->defer;
   l->defer = 1;
@@ -221,12 +222,20 @@ static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const
       hc_allgather(x->c, gat, xin ? xin + R0(c + 1) * W : NULL, next, RC(c + 1) * W, x->o.algo);
       ag_end[c + 1] = hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, ready0, agname);
     }
-    /* gathered row q: member q / rc, token (q / rc) rows_in + r0 + q % rc */
+    /* gathered row q: member q / rc, token (q / rc) rows_in + r0 + q % rc;
+     * member g's run of tokens splits over the owners' blocks */
     for (int s = 0; s < S; s++) cnt[s] = 0;
-    for (size_t q = 0; q < rows; q++) {
-      tok[q] = (q / rc) * (size_t)rows_in + r0 + q % rc;
-      cnt[tok[q] / (size_t)rows_out]++;
+    for (int g = 0; g < G; g++) {
+      size_t lo = (size_t)g * rows_in + r0, hi = lo + rc;
+      for (size_t t = lo; t < hi;) {
+        size_t s = t / (size_t)rows_out, end = (s + 1) * (size_t)rows_out;
+        if (end > hi) end = hi;
+        cnt[s] += end - t;
+        t = end;
+      }
     }
+    if (xc)
+      for (size_t q = 0; q < rows; q++) tok[q] = (q / rc) * (size_t)rows_in + r0 + q % rc;
     if (save && xc) /* the whole gathered input, in token order, for backward */
       for (size_t q = 0; q < rows; q++) memcpy(x->xg + tok[q] * W, xc + q * W, W * sizeof(float));
     for (int o = 0; o < n; o++) {
@@ -348,6 +357,9 @@ static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_
                                           lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
                                           loss,      grads_done, grad_sumsq, hc_par_charge};
 
+/* Rows of a column that read the same KV head (member k of the column is row k). */
+static int kv_color(void *ctx, int row) { return row / ((hecaton *)ctx)->kv_rows; }
+
 void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                        int b, int s, int phantom, const hc_hecaton_opts *o) {
   const hc_mesh *mesh = comm->mesh;
@@ -361,7 +373,7 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
   /* KV heads split over the rows, or each read by R / n_kv consecutive rows */
   HC_ASSERT(hc_par_kv_block(c->n_kv_heads, R, x->i, &x->kv_lo, &x->nkv, &x->kv_rows) == 0);
   hc_par_vocab_block((size_t)c->vocab_size, R, x->i, &x->v0, &x->nv);
-  if (x->kv_rows > 1) hc_group_split(&x->kv, "kv", &comm->col, x->kv_lo);
+  if (x->kv_rows > 1) hc_group_split(&x->kv, "kv", &comm->col, kv_color, x);
 
   *m = (hc_method){.name = "hecaton", .cfg = *c, .b = b, .s = s, .phantom = phantom};
   m->T1 = (b / R) * s, m->h1 = c->dim / x->C;

@@ -255,6 +255,9 @@ static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm
                                            lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
                                            loss,      grads_done, grad_sumsq, hc_par_charge};
 
+/* Chiplets reading the same KV head (member k of the mesh group is chiplet k). */
+static int kv_color(void *ctx, int r) { return r / ((megatron *)ctx)->kv_share; }
+
 void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                         int b, int s, int sp, int phantom, int save_gathered) {
   megatron *x = hc_calloc(1, sizeof *x);
@@ -262,7 +265,7 @@ void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_mode
   x->N = comm->mesh->size, x->r = comm->mesh->rank, x->T = b * s;
   HC_ASSERT(hc_par_kv_block(c->n_kv_heads, x->N, x->r, &x->kv_lo, &x->nkv, &x->kv_share) == 0);
   hc_par_vocab_block((size_t)c->vocab_size, x->N, x->r, &x->v0, &x->nv);
-  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->all, x->kv_lo);
+  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->all, kv_color, x);
   *m = (hc_method){.name = sp ? "megatron-sp" : "megatron", .cfg = *c, .b = b, .s = s,
                    .phantom = phantom};
   m->T1 = sp ? x->T / x->N : x->T, m->h1 = c->dim;

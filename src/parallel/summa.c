@@ -274,6 +274,9 @@ static const hc_method_ops kSummaOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bw
                                         lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
                                         loss,      grads_done, grad_sumsq, hc_par_charge};
 
+/* Columns of a row that read the same KV head (member k of the row is column k). */
+static int kv_color(void *ctx, int col) { return col / ((summa *)ctx)->kv_share; }
+
 void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c, int b,
                      int s, int phantom) {
   const hc_mesh *mesh = comm->mesh;
@@ -284,7 +287,7 @@ void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_c
   HC_ASSERT(hc_par_kv_block(c->n_kv_heads, q, x->col, &x->kv_lo, &x->nkv, &x->kv_share) == 0);
   hc_par_vocab_block((size_t)c->vocab_size, q, x->col, &x->v0, &x->nv);
   hc_par_vocab_block((size_t)c->vocab_size, q, x->r, &x->ev0, &x->env);
-  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->row, x->kv_lo);
+  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->row, kv_color, x);
   *m = (hc_method){.name = "summa", .cfg = *c, .b = b, .s = s, .phantom = phantom};
   m->T1 = x->T / q, m->h1 = c->dim / q;
   m->b2 = b / q, m->T2 = m->T1;

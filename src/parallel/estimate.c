@@ -1,0 +1,138 @@
+/* estimate.c: the analytic estimator (estimate.h). */
+#include "hecaton/estimate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hecaton/comm.h"
+#include "hecaton/flops.h"
+#include "hecaton/parallel.h"
+#include "hecaton/util.h"
+
+static int check(const hc_estimate_in *in, char *err, size_t errlen) {
+  const char *m = in->method;
+  if (!strcmp(m, "hecaton")) return hc_hecaton_check(&in->cfg, in->R, in->C, in->b, err, errlen);
+  if (!strcmp(m, "megatron") || !strcmp(m, "megatron-sp"))
+    return hc_megatron_check(&in->cfg, in->R * in->C, in->b, in->s, m[8] == '-', err, errlen);
+  if (!strcmp(m, "summa")) return hc_summa_check(&in->cfg, in->R, in->C, in->b, err, errlen);
+  return hc_err(err, errlen, "estimate: method '%s': expected hecaton, megatron, megatron-sp or summa", m);
+}
+
+static void make(const hc_estimate_in *in, hc_method *m, hc_params *p, hc_comm *c) {
+  const char *name = in->method;
+  if (!strcmp(name, "hecaton")) {
+    hc_hecaton_opts o = {.save_gathered = in->save_gathered, .algo = HC_ALGO_DEFAULT, .chunks = in->chunks};
+    hc_hecaton_method(m, p, c, &in->cfg, in->b, in->s, 1, &o);
+  } else if (!strcmp(name, "summa")) {
+    hc_summa_method(m, p, c, &in->cfg, in->b, in->s, 1);
+  } else {
+    hc_megatron_method(m, p, c, &in->cfg, in->b, in->s, name[8] == '-', 1, in->save_gathered);
+  }
+}
+
+static void unmake(hc_method *m) {
+  if (!strcmp(m->name, "hecaton")) hc_hecaton_free(m);
+  else if (!strcmp(m->name, "summa")) hc_summa_free(m);
+  else hc_megatron_free(m);
+}
+
+typedef struct {
+  int node;
+  double end, busy[HC_NENGINES], sent, flops, byte_hops;
+  hc_dram_io io;
+  double params;
+} chiplet;
+
+int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (check(in, err, errlen)) return -1;
+  int R = in->R, C = in->C, N = R * C;
+  /* Which chiplets to evaluate. */
+  int *pick = hc_malloc((size_t)N * sizeof(int)), np = 0;
+  for (int n = 0; n < N; n++) {
+    int i = n / C, j = n % C;
+    if (N <= 256 || i == 0 || j == 0 || (i == R - 1 && j == C - 1)) pick[np++] = n;
+  }
+  chiplet *ch = hc_calloc((size_t)np, sizeof *ch);
+  hc_memo *memo = hc_memo_new();
+  for (int k = 0; k < np; k++) {
+    hc_mesh mesh;
+    hc_mesh_virtual(&mesh, R, C, pick[k] / C, pick[k] % C, in->hw.io_edges);
+    hc_ledger l;
+    hc_ledger_init_lite(&l, &mesh.topo, &in->hw, mesh.rank);
+    hc_comm c;
+    hc_comm_init(&c, &mesh, &l, HC_ALGO_RING, 1);
+    c.memo = memo;
+    hc_method m;
+    hc_params p;
+    make(in, &m, &p, &c);
+    hc_model md;
+    hc_model_init(&md, &m);
+    int *batch = hc_calloc((size_t)in->b * (size_t)(in->s + 1), sizeof(int));
+    /* One training step as the trainer runs it. */
+    hc_model_forward(&md, batch);
+    hc_model_backward(&md);
+    m.ops->grad_sumsq(&m);
+    hc_method_charge(&m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p.n_params, "adamw");
+    int M = in->micro_batches > 0 ? in->micro_batches : in->b;
+    ch[k].node = pick[k];
+    ch[k].io = hc_dram_bytes(&in->hw, (double)p.n_params, hc_model_saved_floats(&m),
+                             in->hw.elem_bytes, in->schedule, M);
+    ch[k].params = (double)p.n_params * sizeof(float);
+    hc_counters t = hc_ledger_totals(&l);
+    ch[k].sent = (double)t.sent, ch[k].byte_hops = t.byte_hops;
+    ch[k].flops = hc_ledger_total_flops(&l);
+    ch[k].end = l.now;
+    for (int e = 0; e < HC_NENGINES; e++) ch[k].busy[e] = l.busy[e];
+    free(batch);
+    hc_model_free(&md);
+    unmake(&m);
+    hc_comm_free(&c);
+    hc_ledger_free(&l);
+  }
+  hc_memo_free(memo);
+  /* DRAM: every chiplet's traffic at once; an unevaluated chiplet moves what
+   * the evaluated one of its row does (same blocks). */
+  hc_dram_io *io = hc_calloc((size_t)N, sizeof *io);
+  int *rep = hc_malloc((size_t)N * sizeof(int));
+  for (int n = 0; n < N; n++) rep[n] = -1;
+  for (int k = 0; k < np; k++) rep[pick[k]] = k;
+  for (int n = 0; n < N; n++) {
+    if (rep[n] < 0) rep[n] = rep[(n / C) * C]; /* column 0 of the row is always evaluated */
+    io[n] = ch[rep[n]].io;
+  }
+  hc_topo topo = {R, C, in->hw.io_edges};
+  double dram = hc_dram_time(&topo, &in->hw, io);
+  int critical = 0;
+  for (int k = 0; k < np; k++) {
+    if (ch[k].io.read + ch[k].io.write > 0) ch[k].busy[HC_ENG_DRAM] += dram;
+    double end = fmax(ch[k].end, ch[k].io.read + ch[k].io.write > 0 ? dram : 0);
+    if (end > out->time) out->time = end, critical = k;
+    if (ch[k].sent > out->sent) out->sent = ch[k].sent;
+    if (ch[k].busy[HC_ENG_NOP] > out->nop_time) out->nop_time = ch[k].busy[HC_ENG_NOP];
+    if (ch[k].flops > out->flops_chiplet) out->flops_chiplet = ch[k].flops;
+    if (ch[k].params > out->params_bytes) out->params_bytes = ch[k].params;
+  }
+  for (int e = 0; e < HC_NENGINES; e++) out->busy[e] = ch[critical].busy[e];
+  out->exposed_comm = out->time - out->busy[HC_ENG_COMPUTE];
+  /* Mesh totals: every chiplet counted through its stand-in. */
+  for (int n = 0; n < N; n++) {
+    const chiplet *c = &ch[rep[n]];
+    out->flops += c->flops, out->link_bytes += c->byte_hops;
+    out->dram_bytes += io[n].read + io[n].write;
+  }
+  /* DRAM routes load links too: bytes x hops from each chiplet's die. */
+  for (int n = 0; n < N; n++) {
+    int port, edge;
+    if (io[n].read + io[n].write <= 0 || hc_nearest_io(&topo, n, &port, &edge) < 0) continue;
+    int hops = abs(port / C - n / C) + abs(port % C - n % C) + 1;
+    out->link_bytes += (io[n].read + io[n].write) * hops;
+  }
+  out->energy_link = out->link_bytes * 8 * in->hw.link_pj_per_bit * 1e-12;
+  out->energy_dram = out->dram_bytes * 8 * in->hw.dram_pj_per_bit * 1e-12;
+  out->energy_compute = out->flops * in->hw.pj_per_flop * 1e-12;
+  out->evaluated = np;
+  free(pick), free(ch), free(io), free(rep);
+  return 0;
+}
