@@ -55,6 +55,20 @@ static int fill(const hc_ledger_report *r, hid_t file) {
   rc |= hc_h5_write(file, "/metrics/chiplets/messages", U64, 1, &N, u + 2 * N);
   rc |= hc_h5_write(file, "/metrics/chiplets/hops", U64, 1, &N, u + 3 * N);
   rc |= hc_h5_write(file, "/metrics/chiplets/nop_time", F64, 1, &N, t);
+  if (r->step_time) { /* the cost model */
+    double *b = hc_malloc(N * sizeof(double));
+    rc |= hc_h5_write(file, "/metrics/chiplets/step_time", F64, 1, &N, r->step_time);
+    rc |= hc_h5_write(file, "/metrics/chiplets/flops", F64, 1, &N, r->flops);
+    rc |= hc_h5_write(file, "/metrics/chiplets/dram_bytes", F64, 1, &N, r->dram_bytes);
+    static const char *kBusy[HC_NENGINES] = {"busy_compute", "busy_nop", "busy_dram"};
+    for (int e = 0; e < HC_NENGINES; e++) {
+      char name[64];
+      for (size_t n = 0; n < N; n++) b[n] = r->busy[n * HC_NENGINES + e];
+      snprintf(name, sizeof name, "/metrics/chiplets/%s", kBusy[e]);
+      rc |= hc_h5_write(file, name, F64, 1, &N, b);
+    }
+    free(b);
+  }
   free(u), free(t);
 
   uint64_t calls[HC_NCOLLS], cbytes[HC_NCOLLS];

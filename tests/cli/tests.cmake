@@ -101,3 +101,16 @@ add_test(NAME cli.train_resume_other_batch
                  ${HC_CKB} ${HC_TRAIN})
 set_tests_properties(cli.train_resume_other_batch PROPERTIES
                      ENVIRONMENT "${HC_TEST_ENV}" FIXTURES_REQUIRED corpus TIMEOUT 120)
+
+# The analytic estimator equals the dry-run: bytes exactly, times within 1%,
+# on at least three models and three meshes per method.
+function(hc_estimate_test method)
+  add_test(NAME cli.estimate_vs_dry_${method}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/estimate_vs_dry.sh ${HC_BIN}
+                   ${CMAKE_CURRENT_BINARY_DIR}/estimate-${method} ${method} ${ARGN})
+  set_tests_properties(cli.estimate_vs_dry_${method} PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300)
+endfunction()
+hc_estimate_test(hecaton "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96" "3x3 tiny-144")
+hc_estimate_test(megatron "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96" "3x3 tiny-144")
+hc_estimate_test(megatron-sp "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96")
+hc_estimate_test(summa "1x1 tiny-64" "2x2 tiny-128" "4x4 llama2-7b" "3x3 tiny-96")
