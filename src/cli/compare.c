@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/cost.h"
+#include "hecaton/flops.h"
 #include "hecaton/rng.h"
 #include "hecaton/util.h"
 
@@ -17,6 +19,7 @@ typedef struct {
   int ok;
   char why[HC_ERRLEN];
   double sent, busiest, nop, weights, state, act, buffers;
+  double time, exposed, energy;
 } row;
 
 static void help(void) {
@@ -27,16 +30,18 @@ static void help(void) {
       "  --dry-run             phantom tensors: paper-scale models\n"
       "  --hw FILE             hardware file (default models/hw/standard.ini)\n"
       "  --csv FILE            also write the table as CSV\n"
+      "  --schedule layer|micro --micro-batches M   the DRAM model (default layer, M = B)\n"
       "Per method, one training step (forward, backward, gradient norm): bytes sent by\n"
       "the busiest chiplet, bytes on the busiest directed link, simulated NoP time of\n"
-      "the slowest chiplet, and memory per chiplet (largest over the mesh): weights,\n"
+      "the slowest chiplet, the step's simulated time (compute, NoP and DRAM engines)\n"
+      "and energy, and memory per chiplet (largest over the mesh): weights,\n"
       "weights + gradients + Adam state, activations (measured; closed form in a\n"
       "dry-run) and communication buffers; ratios are method / hecaton.\n");
 }
 
 /* Runs one step of `name`; fills r on rank 0. */
 static void measure(hc_cli_env *env, const char *name, const hc_model_config *cfg, int b, int s,
-                    int dry, row *r) {
+                    int dry, hc_schedule sched, int micro, row *r) {
   char err[HC_ERRLEN];
   int bad = hc_cli_method_check(name, env, cfg, b, s, err, sizeof err) != 0, any;
   MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, env->mesh.cart);
@@ -62,6 +67,10 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   hc_model_forward(&md, batch);
   hc_model_backward(&md);
   m.ops->grad_sumsq(&m);
+  hc_method_charge(&m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p.n_params, "adamw");
+  hc_dram_io io = hc_dram_bytes(&env->hw, (double)p.n_params, hc_model_saved_floats(&m),
+                                env->hw.elem_bytes, sched, micro > 0 ? micro : b);
+  hc_ledger_dram(&env->ledger, env->mesh.cart, io, 0);
   double mem[HC_NMEM], mx[HC_NMEM];
   hc_cli_memory(env, &m, md.bytes, mem);
   MPI_Reduce(mem, mx, HC_NMEM, MPI_DOUBLE, MPI_MAX, 0, env->mesh.cart);
@@ -78,6 +87,10 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
     r->state = mx[HC_MEM_PARAMS] + mx[HC_MEM_GRADS] + mx[HC_MEM_OPTIM];
     r->act = dry ? mx[HC_MEM_ACT_FORMULA] : mx[HC_MEM_ACT];
     r->buffers = mx[HC_MEM_BUFFERS];
+    hc_cost cost;
+    hc_cost_from_report(&rep, &cost);
+    r->time = cost.time, r->exposed = cost.exposed_comm;
+    r->energy = cost.energy_link + cost.energy_dram + cost.energy_compute;
     hc_ledger_report_free(&rep);
   }
   free(batch);
@@ -88,10 +101,11 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
 int hc_cmd_compare(int argc, char **argv) {
   const char *model = "tiny-64", *mesh = NULL, *methods = "hecaton,megatron,megatron-sp,summa",
              *bs = NULL, *ss = NULL, *dry_s = NULL, *hw = "models/hw/standard.ini", *csv = NULL,
-             *helpf = NULL;
+             *helpf = NULL, *sched_s = "layer", *micro_s = "0";
   const hc_cli_opt opts[] = {{"--model", 1, &model}, {"--mesh", 1, &mesh},
                              {"--methods", 1, &methods}, {"--batch", 1, &bs}, {"--seq", 1, &ss},
                              {"--dry-run", 0, &dry_s}, {"--hw", 1, &hw}, {"--csv", 1, &csv},
+                             {"--schedule", 1, &sched_s}, {"--micro-batches", 1, &micro_s},
                              {"--help", 0, &helpf}};
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -112,6 +126,9 @@ int hc_cmd_compare(int argc, char **argv) {
     for (char *t = strtok(list, ","); t && nm < 8; t = strtok(NULL, ",")) names[nm++] = t;
     if (nm == 0) bad = hc_err(err, sizeof err, "--methods: give at least one method") != 0;
   }
+  hc_schedule sched;
+  if (!bad && hc_parse_schedule(sched_s, &sched))
+    bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched_s) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
   int dry = dry_s != NULL;
   hc_cli_common co = {.mesh = mesh, .hw_path = hw, .phantom = dry};
@@ -129,7 +146,7 @@ int hc_cmd_compare(int argc, char **argv) {
   }
   row rows[8];
   double t0 = hc_wtime();
-  for (int k = 0; k < nm; k++) measure(&env, names[k], &cfg, b, s, dry, &rows[k]);
+  for (int k = 0; k < nm; k++) measure(&env, names[k], &cfg, b, s, dry, sched, atoi(micro_s), &rows[k]);
   int rc = 0;
   if (rank == 0) {
     const row *ref = NULL;
@@ -137,36 +154,40 @@ int hc_cmd_compare(int argc, char **argv) {
       if (rows[k].ok && !strcmp(rows[k].method, "hecaton")) ref = &rows[k];
     printf("# hecaton compare: model %s on a %dx%d mesh, batch %d x %d tokens, hardware '%s', %s\n",
            cfg.name, R, C, b, s, env.hw.name, dry ? "dry-run" : "data mode");
-    printf("%-12s %12s %12s %13s %11s %13s %12s %11s %8s %8s\n", "method", "sent/chiplet",
-           "busiest link", "NoP time (s)", "weights", "+grads+Adam", "activations", "buffers",
-           "x bytes", "x time");
+    printf("%-12s %12s %12s %13s %13s %11s %11s %13s %12s %11s %8s %8s %8s\n", "method",
+           "sent/chiplet", "busiest link", "NoP time (s)", "step time (s)", "energy (J)", "weights",
+           "+grads+Adam", "activations", "buffers", "x bytes", "x time", "x energy");
     FILE *f = csv ? fopen(csv, "w") : NULL;
     if (csv && !f) rc = 1;
     if (f)
       fprintf(f, "method,runs,reason,bytes_sent_per_chiplet,busiest_link_bytes,nop_time_s,"
                  "weights_bytes,weights_grads_adam_bytes,activation_bytes,buffer_bytes,"
-                 "bytes_ratio_to_hecaton,time_ratio_to_hecaton\n");
+                 "bytes_ratio_to_hecaton,time_ratio_to_hecaton,step_time_s,exposed_comm_s,"
+                 "energy_j,step_time_ratio_to_hecaton,energy_ratio_to_hecaton\n");
     for (int k = 0; k < nm; k++) {
       const row *r = &rows[k];
       if (!r->ok) {
         printf("%-12s cannot run: %s\n", r->method, r->why);
         if (f) {
-          for (char *c = rows[k].why; *c; c++) if (*c == ',' || *c == '"') *c = ';';
-          fprintf(f, "%s,0,\"%s\",,,,,,,,,\n", r->method, r->why);
+          for (char *c = rows[k].why; *c; c++) if (*c == '"') *c = '\'';
+          fprintf(f, "%s,0,\"%s\",,,,,,,,,,,,,,\n", r->method, r->why);
         }
         continue;
       }
       char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32];
       double xb = ref && ref->sent > 0 ? r->sent / ref->sent : NAN;
       double xt = ref && ref->nop > 0 ? r->nop / ref->nop : NAN;
-      printf("%-12s %12s %12s %13.6e %11s %13s %12s %11s %8.2f %8.2f\n", r->method,
-             hc_fmt_bytes(r->sent, b1, sizeof b1), hc_fmt_bytes(r->busiest, b2, sizeof b2), r->nop,
-             hc_fmt_bytes(r->weights, b3, sizeof b3), hc_fmt_bytes(r->state, b4, sizeof b4),
-             hc_fmt_bytes(r->act, b5, sizeof b5), dry ? "-" : hc_fmt_bytes(r->buffers, b6, sizeof b6),
-             xb, xt);
+      double xs = ref && ref->time > 0 ? r->time / ref->time : NAN;
+      double xe = ref && ref->energy > 0 ? r->energy / ref->energy : NAN;
+      printf("%-12s %12s %12s %13.6e %13.6e %11.4e %11s %13s %12s %11s %8.2f %8.2f %8.2f\n",
+             r->method, hc_fmt_bytes(r->sent, b1, sizeof b1), hc_fmt_bytes(r->busiest, b2, sizeof b2),
+             r->nop, r->time, r->energy, hc_fmt_bytes(r->weights, b3, sizeof b3),
+             hc_fmt_bytes(r->state, b4, sizeof b4), hc_fmt_bytes(r->act, b5, sizeof b5),
+             dry ? "-" : hc_fmt_bytes(r->buffers, b6, sizeof b6), xb, xt, xe);
       if (f)
-        fprintf(f, "%s,1,,%.0f,%.0f,%.9g,%.0f,%.0f,%.0f,%.0f,%.6g,%.6g\n", r->method, r->sent,
-                r->busiest, r->nop, r->weights, r->state, r->act, dry ? 0.0 : r->buffers, xb, xt);
+        fprintf(f, "%s,1,,%.0f,%.0f,%.9g,%.0f,%.0f,%.0f,%.0f,%.6g,%.6g,%.9g,%.9g,%.9g,%.6g,%.6g\n",
+                r->method, r->sent, r->busiest, r->nop, r->weights, r->state, r->act,
+                dry ? 0.0 : r->buffers, xb, xt, r->time, r->exposed, r->energy, xs, xe);
     }
     if (f) {
       fclose(f);

@@ -19,7 +19,7 @@
 static void help(void) {
   printf(
       "usage: mpirun -np R*C hecaton gradcheck --method M --mesh RxC [options]\n"
-      "  --method hecaton|single  the method to check against the reference\n"
+      "  --method M               hecaton, megatron, megatron-sp, summa (or single)\n"
       "  --model NAME|FILE        (default tiny-64)\n"
       "  --batch B --seq S        (default: B = 2 x lcm(R, C), S = 16)\n"
       "  --steps K                optimizer steps before comparing parameters (default 2)\n"

@@ -14,7 +14,8 @@
 static void help(void) {
   printf(
       "usage: mpirun -np R*C hecaton train [options]\n"
-      "  --method M             single (one rank, the reference) or hecaton (2D);\n"
+      "  --method M             single (one rank, the reference), hecaton (2D), megatron,\n"
+      "                         megatron-sp (1D tensor parallel) or summa (2D, square);\n"
       "                         default: single on one rank, hecaton on more\n"
       "  --mesh RxC             chiplet mesh (default: the squarest mesh of -np)\n"
       "  --hw FILE              hardware file (default models/hw/standard.ini)\n"
