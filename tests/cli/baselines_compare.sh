@@ -29,7 +29,7 @@ fail() { echo "FAIL: $*"; echo "$passed passed, 1 failed"; exit 1; }
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 mpi() { timeout 280 "${HC_MPIEXEC:-mpirun}" --oversubscribe -np "$np" "$bin" "$@" < /dev/null; }
 methods="hecaton megatron megatron-sp summa"
-header="method,runs,reason,bytes_sent_per_chiplet,busiest_link_bytes,nop_time_s,weights_bytes,weights_grads_adam_bytes,activation_bytes,buffer_bytes,bytes_ratio_to_hecaton,time_ratio_to_hecaton"
+header="method,runs,reason,bytes_sent_per_chiplet,busiest_link_bytes,nop_time_s,weights_bytes,weights_grads_adam_bytes,activation_bytes,buffer_bytes,bytes_ratio_to_hecaton,time_ratio_to_hecaton,step_time_s,exposed_comm_s,energy_j,step_time_ratio_to_hecaton,energy_ratio_to_hecaton"
 
 # reason regex of METHOD if it is listed in CANNOT, else nothing
 cannot_re() {
