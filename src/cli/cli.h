@@ -81,6 +81,7 @@ int hc_cmd_gradcheck(int argc, char **argv);
 int hc_cmd_bench_step(int argc, char **argv);
 int hc_cmd_compare(int argc, char **argv);
 int hc_cmd_estimate(int argc, char **argv);
+int hc_cmd_plot(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);
 int hc_cmd_bench_train(int argc, char **argv);

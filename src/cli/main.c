@@ -12,6 +12,7 @@ static void usage(FILE *f) {
           "  train               train a Llama-family model (loss, validation, checkpoints)\n"
           "  prepare             text or llm.c token shards -> HDF5 token file\n"
           "  estimate            the analytic estimator: any mesh size, no ranks needed\n"
+          "  plot                a CSV column against another, as an SVG line chart\n"
           "  compare             one step under several methods, side by side\n"
           "  gradcheck           a method on the mesh against the single-process reference\n"
           "  bench-step          wall time of a mesh training step vs the reference\n"
@@ -28,6 +29,8 @@ int main(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     if (rank == 0) usage(argc < 2 ? stderr : stdout);
     rc = argc < 2;
+  } else if (!strcmp(argv[1], "plot")) {
+    rc = hc_cmd_plot(argc, argv);
   } else if (!strcmp(argv[1], "estimate")) {
     rc = hc_cmd_estimate(argc, argv);
   } else if (!strcmp(argv[1], "compare")) {

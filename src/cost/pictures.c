@@ -40,7 +40,7 @@ int hc_heatmap_svg(const hc_ledger_report *r, double seconds, const char *path, 
   /* Utilisation: the time a link is busy carrying its bytes, over the run. */
   double scale = seconds > 0 ? 1.0 / (r->hw.link_bw * r->hw.link_eff * seconds) : 0;
   const double cell = 80, pad = 60, chip = 44;
-  double W = 2 * pad + t->C * cell, H = 2 * pad + t->R * cell + 50;
+  double W = fmax(2 * pad + t->C * cell, 780), H = 2 * pad + t->R * cell + 50;
   char tmp[4096], col[32], b1[32];
   FILE *f = open_tmp(path, tmp, sizeof tmp);
   if (!f) return hc_err(err, errlen, "%s: cannot write", path);
@@ -91,6 +91,7 @@ int hc_heatmap_svg(const hc_ledger_report *r, double seconds, const char *path, 
   }
   fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">0%% .. 100%% busy (bytes / (B x eta) / simulated time); "
              "stubs at the edge: I/O-die ports</text>\n</svg>\n", pad + 230, ly + 9);
+  (void)0;
   if (close_rename(f, tmp, path)) return hc_err(err, errlen, "%s: cannot write", path);
   return 0;
 }

@@ -24,6 +24,7 @@ const char *hc_par_nearest(int x, int want, char *buf, size_t len) {
 void hc_par_vocab_block(size_t V, int n, int k, size_t *v0, size_t *nv) {
   size_t per = (V + (size_t)n - 1) / (size_t)n;
   *v0 = (size_t)k * per;
+  if (*v0 > V) *v0 = V; /* past the end: an empty block */
   *nv = *v0 >= V ? 0 : (*v0 + per <= V ? per : V - *v0);
 }
 
