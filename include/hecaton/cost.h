@@ -3,9 +3,10 @@
  * the step's time and where it goes, and energy by component and phase.
  *
  * DRAM: a chiplet whose parameters (training precision), fp32 gradients,
- * fp32 Adam state and master weights, and saved activations do not fit its
- * SRAM streams what does not fit to and from DRAM behind its nearest I/O
- * die, over the mesh links and the die's port:
+ * fp32 Adam state and master weights, and saved activations (one
+ * micro-batch's under micro-batch-major, all of them under layer-major) do
+ * not fit its SRAM streams them to and from DRAM behind its nearest I/O die,
+ * over the mesh links and the die's port:
  *   always (when anything spills): the optimizer step reads gradients,
  *     master weights, m and v (16 B each) and writes master weights, m, v
  *     (12 B) and the training-precision weights (e B);

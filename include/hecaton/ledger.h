@@ -95,8 +95,9 @@ static inline void hc_ledger_set_tag(hc_ledger *l, int phase, int op) {
   l->phase = phase, l->op = op;
 }
 
-/* Rule A for one step. load must be nlinks zeros and route hc_route_max
- * ints; load is zero again on return. Pure: no ledger, no MPI. */
+/* Rule A for one step (transfers sharing a link all wait for it). load must
+ * be nlinks zeros and route hc_route_max ints; load is zero again on
+ * return. Pure: no ledger, no MPI. */
 double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
                     int n, double *load, int *route);
 /* Time the step, count this rank's part of it, add the time to the current

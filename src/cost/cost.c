@@ -23,7 +23,10 @@ hc_dram_io hc_dram_bytes(const hc_hw *hw, double params, double saved, int elem_
   hc_dram_io io = {0, 0};
   double e = elem_bytes, M = micro_batches < 1 ? 1 : micro_batches;
   double W = params * e, G = 4 * params, state = 12 * params, A = saved * e;
-  if (W + G + state + A <= hw->sram_bytes) return io; /* everything stays on the die */
+  /* On the die at once: the state, and the activations of one micro-batch
+   * (micro-batch-major) or of all of them (layer-major). */
+  double live = s == HC_SCHED_MICRO ? A / M : A;
+  if (W + G + state + live <= hw->sram_bytes) return io; /* everything stays on the die */
   io.read += 16 * params, io.write += 12 * params + W; /* the optimizer step */
   if (s == HC_SCHED_MICRO) {
     io.read += 2 * M * W + (M - 1) * G, io.write += (M - 1) * G + G;

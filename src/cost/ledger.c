@@ -104,15 +104,26 @@ double hc_ledger_total_flops(const hc_ledger *l) {
 
 double hc_step_time(const hc_topo *t, const hc_hw *hw, const hc_xfer *x,
                     int n, double *load, int *route) {
-  /* Every transfer between neighbours (the schedules send at most one
-   * transfer per directed pair in a step): no link carries two, so each
-   * takes o + alpha + S/(B eta). Exact, and cheap on large meshes. */
-  int neighbours = 1;
+  /* Every transfer between neighbours and no directed link used twice:
+   * each takes o + alpha + S/(B eta), in closed form (cheap on large
+   * meshes). Otherwise the general rule below. */
+  int neighbours = 1, marked = 0;
   double biggest = 0;
   for (int k = 0; k < n && neighbours; k++) {
-    int di = x[k].src / t->C - x[k].dst / t->C, dj = x[k].src % t->C - x[k].dst % t->C;
+    int di = x[k].dst / t->C - x[k].src / t->C, dj = x[k].dst % t->C - x[k].src % t->C;
     neighbours = abs(di) + abs(dj) == 1;
+    if (!neighbours) break;
+    int dir = dj == 1 ? HC_E : dj == -1 ? HC_W : di == 1 ? HC_S : HC_N;
+    int link = hc_link_id(x[k].src, dir);
+    if (load[link] != 0) neighbours = 0; /* shared: contention */
+    load[link] = 1, marked = k + 1;
     if ((double)x[k].bytes > biggest) biggest = (double)x[k].bytes;
+  }
+  for (int k = 0; k < marked; k++) { /* clear the marks */
+    int di = x[k].dst / t->C - x[k].src / t->C, dj = x[k].dst % t->C - x[k].src % t->C;
+    if (abs(di) + abs(dj) != 1) continue;
+    int dir = dj == 1 ? HC_E : dj == -1 ? HC_W : di == 1 ? HC_S : HC_N;
+    load[hc_link_id(x[k].src, dir)] = 0;
   }
   if (neighbours) return n ? hc_hw_transfer_time(hw, 1, biggest) : 0;
   /* Pass 1: the step's load on every link. */

@@ -51,6 +51,12 @@ static void test_contention(void) {
    * shares link 0->1 with 0->2 carrying 3000 more bytes. */
   hc_xfer busy[2] = {{0, 1, 10}, {0, 2, 3000}};
   EQ(step(&t, &hw, busy, 2), 100 * NS + 20 * NS + 3010 * NS);
+  /* Two transfers between the same neighbours share their one link. */
+  hc_xfer twice[2] = {{0, 1, 100}, {0, 1, 100}};
+  EQ(step(&t, &hw, twice, 2), 100 * NS + 10 * NS + 200 * NS);
+  /* Neighbours on distinct links do not wait for each other. */
+  hc_xfer apart[3] = {{0, 1, 100}, {1, 2, 300}, {2, 1, 50}};
+  EQ(step(&t, &hw, apart, 3), 100 * NS + 10 * NS + 300 * NS);
 }
 
 static void test_parameters_move_time(void) {
