@@ -114,3 +114,10 @@ hc_estimate_test(hecaton "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-
 hc_estimate_test(megatron "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96" "3x3 tiny-144")
 hc_estimate_test(megatron-sp "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96")
 hc_estimate_test(summa "1x1 tiny-64" "2x2 tiny-128" "4x4 llama2-7b" "3x3 tiny-96")
+add_test(NAME cli.hecaton_chunks
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/chunks.sh ${HC_BIN} ${HC_CORPUS}
+                 ${CMAKE_CURRENT_BINARY_DIR}/chunks)
+set_tests_properties(cli.hecaton_chunks PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
+                     FIXTURES_REQUIRED corpus TIMEOUT 300)
+hc_cli_test(gradcheck_chunks_3x3 ok "gradcheck PASSED: method hecaton, mesh 3x3"
+            ${HC_RUN} 9 ${HC_BIN} gradcheck --mesh 3x3 --model tiny-96 --chunks 4)
