@@ -122,3 +122,23 @@ void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *na
   hc_ledger_set_tag(l, phase, op);
   hc_ledger_compute(l, flops, name);
 }
+
+void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv) {
+  for (size_t t = 0; t < m->p->n_tensors; t++) {
+    hc_tensor *tt = &m->p->tensors[t];
+    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
+    int kind = tt->spec.kind;
+    if (norms && (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM)) {
+      hc_ledger_set_tag(c->ledger, HC_PHASE_BWD, HC_OPK_NORM);
+      hc_allreduce(c, norms, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
+    } else if (kv && (kind == HC_P_WK || kind == HC_P_WV)) {
+      hc_ledger_set_tag(c->ledger, HC_PHASE_BWD, HC_OPK_LINEAR);
+      hc_allreduce(c, kv, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
+    }
+  }
+}
+
+double hc_par_grad_norm_op(hc_method *m, hc_comm *c) {
+  hc_ledger_set_tag(c->ledger, HC_PHASE_OPT, HC_OPK_OTHER);
+  return hc_par_grad_sumsq(c, m->p, m->phantom);
+}

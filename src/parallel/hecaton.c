@@ -333,25 +333,10 @@ static float loss(hc_method *m, float *dlogits, const float *logits, const int *
  * over its tokens; replicated KV heads: partial gradients per replica row. */
 static void grads_done(hc_method *m) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_NORM);
-  for (size_t t = 0; t < m->p->n_tensors; t++) {
-    hc_tensor *tt = &m->p->tensors[t];
-    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
-    int kind = tt->spec.kind;
-    if (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM) {
-      tag(m, HC_PHASE_BWD, HC_OPK_NORM);
-      hc_allreduce(x->c, &x->c->col, g, g, tt->numel, HC_RED_SUM, x->o.algo);
-    } else if ((kind == HC_P_WK || kind == HC_P_WV) && x->kv_rows > 1) {
-      tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
-      hc_allreduce(x->c, &x->kv, g, g, tt->numel, HC_RED_SUM, x->o.algo);
-    }
-  }
+  hc_par_grads_done(m, x->c, &x->c->col, x->kv_rows > 1 ? &x->kv : NULL);
 }
 
-static double grad_sumsq(hc_method *m) {
-  tag(m, HC_PHASE_OPT, HC_OPK_OTHER);
-  return hc_par_grad_sumsq(CTX(m)->c, m->p, ph(m));
-}
+static double grad_sumsq(hc_method *m) { return hc_par_grad_norm_op(m, CTX(m)->c); }
 
 static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                           lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,

@@ -49,6 +49,13 @@ float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dl
  * (one fp32 all-reduce). */
 double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom);
 
+/* After backward: norm-gain gradients all-reduced over `norms` (NULL: they
+ * are complete already), replicated KV-head gradients over `kv` (NULL: not
+ * replicated). */
+void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv);
+/* The methods' gradient norm: tagged optimizer, summed over the mesh. */
+double hc_par_grad_norm_op(hc_method *m, hc_comm *c);
+
 /* The methods' charge operation: local FLOPs onto m->ledger's timeline. */
 void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *name);
 

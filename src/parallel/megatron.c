@@ -230,26 +230,13 @@ static float loss(hc_method *m, float *dlogits, const float *logits, const int *
                            x->T, x->stat, m->phantom);
 }
 
+/* SP: norm gains hold partials over each chiplet's tokens. */
 static void grads_done(hc_method *m) {
   megatron *x = CTX(m);
-  for (size_t t = 0; t < m->p->n_tensors; t++) {
-    hc_tensor *tt = &m->p->tensors[t];
-    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
-    int kind = tt->spec.kind;
-    if (x->sp && (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM)) {
-      tag(m, HC_PHASE_BWD, HC_OPK_NORM); /* partial over this chiplet's tokens */
-      hc_allreduce(x->c, all(m), g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
-    } else if ((kind == HC_P_WK || kind == HC_P_WV) && x->kv_share > 1) {
-      tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
-      hc_allreduce(x->c, &x->kv, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
-    }
-  }
+  hc_par_grads_done(m, x->c, x->sp ? all(m) : NULL, x->kv_share > 1 ? &x->kv : NULL);
 }
 
-static double grad_sumsq(hc_method *m) {
-  tag(m, HC_PHASE_OPT, HC_OPK_OTHER);
-  return hc_par_grad_sumsq(CTX(m)->c, m->p, m->phantom);
-}
+static double grad_sumsq(hc_method *m) { return hc_par_grad_norm_op(m, CTX(m)->c); }
 
 static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                            lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,

@@ -249,26 +249,13 @@ static float loss(hc_method *m, float *dlogits, const float *logits, const int *
                            m->phantom);
 }
 
+/* Norm gains: every row of a column holds partials over its tokens. */
 static void grads_done(hc_method *m) {
   summa *x = CTX(m);
-  for (size_t t = 0; t < m->p->n_tensors; t++) {
-    hc_tensor *tt = &m->p->tensors[t];
-    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
-    int kind = tt->spec.kind;
-    if (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM) {
-      tag(m, HC_PHASE_BWD, HC_OPK_NORM);
-      hc_allreduce(x->c, &x->c->col, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
-    } else if ((kind == HC_P_WK || kind == HC_P_WV) && x->kv_share > 1) {
-      tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
-      hc_allreduce(x->c, &x->kv, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
-    }
-  }
+  hc_par_grads_done(m, x->c, &x->c->col, x->kv_share > 1 ? &x->kv : NULL);
 }
 
-static double grad_sumsq(hc_method *m) {
-  tag(m, HC_PHASE_OPT, HC_OPK_OTHER);
-  return hc_par_grad_sumsq(CTX(m)->c, m->p, m->phantom);
-}
+static double grad_sumsq(hc_method *m) { return hc_par_grad_norm_op(m, CTX(m)->c); }
 
 static const hc_method_ops kSummaOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                         lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
