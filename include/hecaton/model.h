@@ -63,6 +63,9 @@ struct hc_method {
   int f2, V2;         /* FFN and vocabulary columns held in L2 */
   size_t t0_2, v0_2;  /* L2 block origin: first token, first vocabulary column */
   int phantom;        /* dry-run: no data, no FLOPs */
+  int forward_only;   /* validation: no backward follows (keep nothing for it) */
+  double saved_extra; /* floats a method keeps for backward beyond the model's
+                         activations (gathered inputs with save_gathered) */
   hc_params *p;       /* this chiplet's parameter shards (local shapes) */
   const hc_method_ops *ops;
   void *ctx;          /* the method's own state */

@@ -23,6 +23,8 @@ static void help(void) {
       "simulated time and where it goes, FLOPs per NoP byte, energy by component.\n");
 }
 
+static int estimate_rows(hc_estimate_in *in_, const char *methods, const char *csv);
+
 int hc_cmd_estimate(int argc, char **argv) {
   const char *model = "tiny-64", *mesh = "2x2", *methods = "hecaton", *hw = "models/hw/standard.ini",
              *bs = NULL, *ss = NULL, *ks = "1", *save_g = NULL, *sched = "layer", *micro = "0",
@@ -55,8 +57,21 @@ int hc_cmd_estimate(int argc, char **argv) {
   if (in.b < 1 || in.s < 1 || in.s > in.cfg.max_seq_len || in.chunks < 1 || in.micro_batches < 0)
     bad = hc_err(err, sizeof err, "--batch, --seq (<= max_seq_len %d), --chunks and --micro-batches "
                  "must be positive integers", in.cfg.max_seq_len) != 0;
+  char mlist[256];
+  snprintf(mlist, sizeof mlist, "%s", methods);
+  for (char *t = strtok(mlist, ","); t && !bad; t = strtok(NULL, ","))
+    if (strcmp(t, "hecaton") && strcmp(t, "megatron") && strcmp(t, "megatron-sp") && strcmp(t, "summa"))
+      bad = hc_err(err, sizeof err, "--method '%s': expected hecaton, megatron, megatron-sp or summa", t) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
-  if (rank != 0) return 0;
+  int rc = rank == 0 ? estimate_rows(&in, methods, csv) : 0;
+  MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return rc;
+}
+
+/* Rank 0: one row per method. */
+static int estimate_rows(hc_estimate_in *in_, const char *methods, const char *csv) {
+  hc_estimate_in in = *in_;
+  char err[HC_ERRLEN], b1[64];
 
   FILE *f = NULL;
   if (csv) {

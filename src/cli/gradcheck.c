@@ -102,6 +102,7 @@ int hc_cmd_gradcheck(int argc, char **argv) {
     int l = R > C ? R : C;
     while (l % R || l % C) l++;
     b = 2 * l;
+    while (((long)b * s) % (R * C)) b += l; /* megatron-sp splits the step's tokens over R*C */
   }
   if (!bad) bad = hc_cli_method_check(method, &env, &cfg, b, s, err, sizeof err) != 0;
   if (!bad && perturb) {
@@ -117,7 +118,13 @@ int hc_cmd_gradcheck(int argc, char **argv) {
     return 1;
   }
 
-  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = chunks_s ? atoi(chunks_s) : 1};
+  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = 1};
+  if (chunks_s && (parse_pos(chunks_s, &mo.chunks)))
+    bad = hc_err(err, sizeof err, "--chunks '%s': expected a positive integer", chunks_s) != 0;
+  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
+    hc_cli_env_free(&env);
+    return 1;
+  }
   hc_method m;
   hc_params p;
   hc_cli_method_make(method, &env, &cfg, b, s, 0, &mo, &m, &p);

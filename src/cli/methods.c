@@ -21,6 +21,9 @@ const char *hc_cli_model_path(const char *arg, char *buf, size_t len) {
 int hc_cli_method_check(const char *name, const hc_cli_env *env, const hc_model_config *cfg,
                         int b, int s, char *err, size_t errlen) {
   const hc_topo *t = &env->mesh.topo;
+  if ((long long)b * s > (1LL << 30))
+    return hc_err(err, errlen, "--batch %d x --seq %d = %lld tokens per step: at most 2^30", b, s,
+                  (long long)b * s);
   if (s > cfg->max_seq_len)
     return hc_err(err, errlen, "--seq %d is longer than the model's max_seq_len %d", s,
                   cfg->max_seq_len);

@@ -65,7 +65,7 @@ static int parse_double(const char *s, const char *name, double min, double *out
   char *end;
   if (!s) return 0;
   double v = strtod(s, &end);
-  if (*s == '\0' || *end != '\0' || !(v >= min))
+  if (*s == '\0' || *end != '\0' || !(v >= min) || !isfinite(v))
     return hc_err(err, len, "%s '%s': expected a number >= %g", name, s, min);
   *out = v;
   return 0;
@@ -183,7 +183,24 @@ int hc_cmd_train(int argc, char **argv) {
     return 1;
   }
   double wall0 = hc_wtime();
-  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = chunks_s ? atoi(chunks_s) : 1};
+  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = 1};
+  bad = parse_int(chunks_s, "--chunks", 1, &mo.chunks, err, sizeof err) != 0;
+  /* Outputs: find out now, not after the run, that one cannot be written. */
+  const char *outputs[] = {save, report, trace, heatmap, log_file};
+  for (size_t k = 0; k < sizeof outputs / sizeof outputs[0] && !bad && rank == 0; k++) {
+    if (!outputs[k] || (k == 4 && resume)) continue;
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s.probe.tmp", outputs[k]);
+    FILE *f = fopen(probe, "w");
+    if (!f) bad = hc_err(err, sizeof err, "%s: cannot be written (directory missing or not writable?)", outputs[k]) != 0;
+    else fclose(f), remove(probe);
+  }
+  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
+    hc_cli_env_free(&env);
+    hc_tokens_free(&tok);
+    hc_loader_free(&loader);
+    return 1;
+  }
   hc_params p;
   hc_method m;
   hc_cli_method_make(method, &env, &cfg, b, s, dry, &mo, &m, &p);

@@ -269,7 +269,7 @@ static void finish(run *r, int coll, size_t elems, double bus_factor, double t0)
   double wall = r->c->phantom ? 0 : hc_wtime() - t0;
   hc_ledger *l = r->c->ledger;
   if (r->count_only && !l->muted) l->tag[l->phase][l->op].nop_time += r->sim;
-  if (!r->hit && r->key) { /* remember the time and what this chiplet sent */
+  if (!r->hit && r->key && !l->muted) { /* remember the time and what this chiplet sent */
     const hc_counters *now = &l->tag[l->phase][l->op], *b = &r->before;
     if (!r->count_only) memo_slot(r->c->memo, r->tkey, 1)->time = r->sim;
     memo_val *v = memo_slot(r->c->memo, r->key, 1);

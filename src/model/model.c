@@ -216,5 +216,5 @@ double hc_model_saved_floats(const hc_method *m) {
   double d = hc_model_head_dim(&m->cfg);
   double per_layer = 4 * n1 + 2 * T1 + 2 * T2 * m->nh2 * d + 2 * T2 * m->nkv2 * d +
                      (double)m->b2 * m->nh2 * m->s + 3 * T2 * m->f2;
-  return L * per_layer + 2 * n1 + T1 + 2 * T2 * m->V2;
+  return L * per_layer + 2 * n1 + T1 + 2 * T2 * m->V2 + m->saved_extra;
 }

@@ -12,6 +12,9 @@
 
 static int check(const hc_estimate_in *in, char *err, size_t errlen) {
   const char *m = in->method;
+  if ((long long)in->b * in->s > (1LL << 30))
+    return hc_err(err, errlen, "batch %d x seq %d = %lld tokens per step: at most 2^30", in->b,
+                  in->s, (long long)in->b * in->s);
   if (!strcmp(m, "hecaton")) return hc_hecaton_check(&in->cfg, in->R, in->C, in->b, err, errlen);
   if (!strcmp(m, "megatron") || !strcmp(m, "megatron-sp"))
     return hc_megatron_check(&in->cfg, in->R * in->C, in->b, in->s, m[8] == '-', err, errlen);

@@ -268,7 +268,8 @@ static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
   hecaton *x = CTX(m);
   tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
-  chunked_fwd(m, &x->c->col, m->T1, m->h1, x1, n, y2, w, nout, &x->c->row, m->T2, x->o.save_gathered);
+  chunked_fwd(m, &x->c->col, m->T1, m->h1, x1, n, y2, w, nout, &x->c->row, m->T2,
+              x->o.save_gathered && !m->forward_only);
 }
 
 /* dY[T_j, O_i] -> gathered over row i; dW = dY^T X is complete here; the
@@ -298,7 +299,8 @@ static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, 
   float *y[1] = {y1};
   const float *ws[1] = {w};
   int no[1] = {m->h1};
-  chunked_fwd(m, &x->c->row, m->T2, nin, x2, 1, y, ws, no, &x->c->col, m->T1, x->o.save_gathered);
+  chunked_fwd(m, &x->c->row, m->T2, nin, x2, 1, y, ws, no, &x->c->col, m->T1,
+              x->o.save_gathered && !m->forward_only);
 }
 
 static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
@@ -371,6 +373,10 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
   m->ctx = x;
   m->p = p;
   hc_params_alloc_sharded(p, c, shard, x, !phantom);
+  if (o->save_gathered) { /* per layer: the inputs of qkv, wo, w1/w3, w2; then the LM head's */
+    double T = (double)x->T;
+    m->saved_extra = c->n_layers * T * (2.0 * m->h1 + (double)m->nh2 * d + m->f2) + T * m->h1;
+  }
 
   size_t w[] = {(size_t)m->h1, (size_t)m->nh2 * d, (size_t)m->nkv2 * d, (size_t)m->f2, x->nv};
   x->wmax = 0;

@@ -156,11 +156,12 @@ static const float *gathered_input(hc_method *m, const float *x1, int forward) {
   megatron *x = CTX(m);
   if (!x->sp) return x1;
   size_t n = (size_t)m->T1 * m->h1;
-  if (!forward && x->save_gathered) {
+  if (!forward && x->save_gathered) { /* (never after a forward-only pass) */
     hc_saved_pop(&x->saved, x->xg, n * (size_t)x->N);
   } else {
     hc_allgather(x->c, all(m), x1, x->xg, n, HC_ALGO_DEFAULT);
-    if (forward && x->save_gathered) hc_saved_push(&x->saved, x->xg, n * (size_t)x->N);
+    if (forward && x->save_gathered && !m->forward_only)
+      hc_saved_push(&x->saved, x->xg, n * (size_t)x->N);
   }
   return x->xg;
 }
@@ -265,6 +266,8 @@ void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_mode
   m->ctx = x;
   m->p = p;
   hc_params_alloc_sharded(p, c, shard, x, !phantom);
+  if (sp && save_gathered) /* the gathered inputs of qkv and w1/w3 per layer, and the head's */
+    m->saved_extra = (2.0 * c->n_layers + 1) * (double)x->T * c->dim;
   if (!phantom) {
     size_t full = (size_t)x->T * (size_t)c->dim;
     x->xg = hc_malloc(full * sizeof(float)), x->pbuf = hc_malloc(full * sizeof(float));

@@ -22,10 +22,12 @@ float hc_train_validate(hc_trainer *tr, hc_model *md, int n) {
   hc_method *m = tr->m;
   int *batch = hc_malloc((size_t)m->b * (size_t)(m->s + 1) * sizeof(int));
   double sum = 0;
+  m->forward_only = 1;
   for (int k = 0; k < n; k++) {
     hc_loader_val(tr->data, (size_t)k, batch, m->b);
     sum += hc_model_forward(md, batch);
   }
+  m->forward_only = 0;
   free(batch);
   return (float)(sum / n);
 }
@@ -63,6 +65,9 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
                    "%s: written with batch %d x seq %d, this run uses %d x %d (the data "
                    "position would not continue)",
                    o->resume, meta.batch, meta.seq, m->b, m->s) != 0;
+    if (!bad && meta.step >= o->steps)
+      bad = hc_err(err, sizeof err, "%s: the checkpoint is at step %ld, --steps %d: nothing to do",
+                   o->resume, meta.step, o->steps) != 0;
     if (hc_agree(tr->comm, bad ? err : NULL)) return -1;
     step0 = meta.step;
     hc_loader_seek(tr->data, meta.data_epoch, meta.data_pos);

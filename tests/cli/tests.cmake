@@ -121,3 +121,15 @@ set_tests_properties(cli.hecaton_chunks PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
                      FIXTURES_REQUIRED corpus TIMEOUT 300)
 hc_cli_test(gradcheck_chunks_3x3 ok "gradcheck PASSED: method hecaton, mesh 3x3"
             ${HC_RUN} 9 ${HC_BIN} gradcheck --mesh 3x3 --model tiny-96 --chunks 4)
+# Resuming a checkpoint already at --steps is refused; bad outputs fail before the run.
+add_test(NAME cli.train_resume_nothing_to_do
+         COMMAND sh -c "\"$@\" --save $0 >/dev/null && ${HC_EXPECT} fail \"checkpoint is at step 2, --steps 2: nothing to do\" -- \"$@\" --resume $0"
+                 ${CMAKE_CURRENT_BINARY_DIR}/done.h5 ${HC_TRAIN})
+set_tests_properties(cli.train_resume_nothing_to_do PROPERTIES
+                     ENVIRONMENT "${HC_TEST_ENV}" FIXTURES_REQUIRED corpus TIMEOUT 120)
+hc_train_test(train_unwritable_output fail "/nonexistent/dir/ck.h5: cannot be written"
+              ${HC_TRAIN} --save /nonexistent/dir/ck.h5)
+hc_cli_test(estimate_unknown_method fail "--method 'foo': expected"
+            ${HC_RUN} 1 ${HC_BIN} estimate --method foo)
+hc_cli_test(train_chunks_not_a_number fail "--chunks 'abc'"
+            ${HC_RUN} 1 ${HC_BIN} train --chunks abc --dry-run)
