@@ -24,8 +24,39 @@ static float loss_of(hc_model *md, hc_params *p, const int *batch) {
   return hc_model_forward(md, batch);
 }
 
-/* Perturb element e of tensor t by +-h and difference the losses (in double
- * from fp32 forward passes). */
+/* Central differences for 6 sampled elements of every tensor (samples drawn
+ * from `seed`) against `grads`; returns the mismatches, counts the checks. */
+static int fd_mismatches(hc_model *md, hc_params *p, const int *batch, uint64_t seed,
+                         const float *grads, int verbose, int *checked) {
+  const double h = 1e-2, atol = 2e-4, rtol = 2e-2;
+  hc_rng r;
+  hc_rng_seed(&r, seed);
+  int bad = 0;
+  for (size_t t = 0; t < p->n_tensors; t++) {
+    const hc_tensor *tt = &p->tensors[t];
+    for (int sample = 0; sample < 6; sample++) {
+      size_t e = (size_t)(hc_rng_u64(&r) % tt->spec.numel);
+      float *x = p->params + tt->offset + e, keep = *x;
+      *x = keep + (float)h;
+      double lp = loss_of(md, p, batch);
+      *x = keep - (float)h;
+      double lm = loss_of(md, p, batch);
+      *x = keep;
+      double fd = (lp - lm) / (2 * h), an = grads[tt->offset + e];
+      (*checked)++;
+      if (fabs(fd - an) > atol + rtol * fabs(fd)) {
+        bad++;
+        if (verbose)
+          fprintf(stderr, "\n  %s[%zu]: analytic %.6g, finite difference %.6g\n", tt->spec.name,
+                  e, an, fd);
+      }
+    }
+  }
+  return bad;
+}
+
+/* One forward and backward of a tiny model with large random weights, its
+ * gradients checked by central differences (in double from fp32 losses). */
 static void check_model(int n_heads, int n_kv) {
   hc_model_config c = tiny(n_heads, n_kv);
   char err[HC_ERRLEN];
@@ -49,29 +80,24 @@ static void check_model(int n_heads, int n_kv) {
   CU_ASSERT(isfinite(L0));
   hc_model_backward(&md);
 
-  const double h = 1e-2, atol = 2e-4, rtol = 2e-2;
-  int checked = 0, bad = 0;
-  for (size_t t = 0; t < p.n_tensors; t++) {
-    const hc_tensor *tt = &p.tensors[t];
-    for (int sample = 0; sample < 6; sample++) {
-      size_t e = (size_t)(hc_rng_u64(&r) % tt->spec.numel);
-      float *x = p.params + tt->offset + e, keep = *x;
-      *x = keep + (float)h;
-      double lp = loss_of(&md, &p, batch);
-      *x = keep - (float)h;
-      double lm = loss_of(&md, &p, batch);
-      *x = keep;
-      double fd = (lp - lm) / (2 * h), an = p.grads[tt->offset + e];
-      checked++;
-      if (fabs(fd - an) > atol + rtol * fabs(fd)) {
-        bad++;
-        fprintf(stderr, "\n  %s[%zu]: analytic %.6g, finite difference %.6g\n", tt->spec.name, e,
-                an, fd);
-      }
-    }
-  }
+  /* The same sampled elements are checked twice: against the analytic
+   * gradients, then (negative control) against gradients shifted by a tenth
+   * of their size plus 1e-3, which the check must flag almost everywhere. */
+  uint64_t sample_seed = hc_rng_u64(&r);
+  int checked = 0;
+  int bad = fd_mismatches(&md, &p, batch, sample_seed, p.grads, 1, &checked);
   CU_ASSERT_EQUAL(bad, 0);
-  CU_ASSERT_EQUAL(checked, (int)p.n_tensors * 6);
+  CU_ASSERT(checked > 0);
+  float *shifted = hc_malloc(p.n_params * sizeof(float));
+  for (size_t k = 0; k < p.n_params; k++)
+    shifted[k] = p.grads[k] + 0.1f * fabsf(p.grads[k]) + 1e-3f;
+  int control_checked = 0;
+  int flagged = fd_mismatches(&md, &p, batch, sample_seed, shifted, 0, &control_checked);
+  if (flagged < control_checked * 9 / 10)
+    fprintf(stderr, "\n  negative control: only %d of %d shifted gradients flagged\n", flagged,
+            control_checked);
+  CU_ASSERT(flagged >= control_checked * 9 / 10);
+  free(shifted);
   hc_model_free(&md);
   hc_params_free(&p);
 }
