@@ -133,7 +133,7 @@ int hc_cmd_train(int argc, char **argv) {
   o.seed = (uint64_t)iseed, o.warmup = warm;
   o.save = save, o.resume = resume, o.dump_grads = dump;
   int dry = dry_s != NULL;
-  hc_schedule schedule;
+  hc_schedule schedule = (hc_schedule)o.schedule; /* also read on the error path below */
   if (!bad && hc_parse_schedule(sched, &schedule))
     bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched) != 0;
   o.schedule = (int)schedule;
