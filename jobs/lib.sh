@@ -1,11 +1,12 @@
 # jobs/lib.sh: shared by the job scripts (sourced, not run).
-# Installs missing Debian packages, builds, and launches MPI jobs with the
+# Installs missing Debian packages (the build's, and Debian's python3 with
+# numpy and h5py that the tests' comparison scripts run on), builds, and launches MPI jobs with the
 # settings this kind of machine needs.
 
 HC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HC_BUILD=${HC_BUILD:-$HC_ROOT/build}
 HC_PACKAGES="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev \
-libhdf5-openmpi-dev hdf5-tools libcunit1-dev libinih-dev"
+libhdf5-openmpi-dev hdf5-tools libcunit1-dev libinih-dev python3-numpy python3-h5py"
 
 hc_log() { printf '[hecaton] %s\n' "$*"; }
 
