@@ -2,6 +2,7 @@
 #include "hecaton/checkpoint.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hecaton/h5io.h"
@@ -59,9 +60,36 @@ static int path_exists(hid_t f, const char *path) {
   }
 }
 
-/* Create (write) or open (read) one dataset and move this rank's block. */
+/* A tensor's digest: the sum (mod 2^64) over its elements of a 64-bit mix
+ * of the element's flat index in the full tensor and its bit pattern. A sum
+ * of per-element terms does not depend on how the tensor is split, so each
+ * chiplet adds up its own block and an all-reduce gives the digest of the
+ * full tensor on any mesh; a flipped bit changes one term. Stored as the
+ * dataset's attribute "digest" and checked on every load. */
+static uint64_t mix64(uint64_t z) { /* splitmix64's finaliser */
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static uint64_t block_digest(const hc_tensor *x, const float *local) {
+  if (!x->owner) return 0; /* replicated blocks count once, at their owner */
+  size_t cols = x->spec.ndim == 2 ? x->spec.shape[1] : 1;
+  uint64_t sum = 0;
+  for (size_t a = 0; a < x->nr; a++)
+    for (size_t b = 0; b < x->nc; b++) {
+      uint32_t bits;
+      memcpy(&bits, local + a * x->nc + b, sizeof bits);
+      uint64_t index = (uint64_t)((x->r0 + a) * cols + x->c0 + b);
+      sum += mix64(index * 0x9e3779b97f4a7c15ULL ^ ((uint64_t)bits << 17 | bits));
+    }
+  return sum;
+}
+
+/* Create (write) or open (read) one dataset and move this rank's block;
+ * the digest is written (writing) or read back (reading) with it. */
 static int move_tensor(hid_t f, const char *dsname, const hc_tensor *x, float *local,
-                       int writing) {
+                       int writing, uint64_t *digest) {
   const hc_param_spec *s = &x->spec;
   hsize_t dims[2] = {s->shape[0], s->ndim == 2 ? s->shape[1] : 1};
   int nd = s->ndim;
@@ -101,25 +129,54 @@ static int move_tensor(hid_t f, const char *dsname, const hc_tensor *x, float *l
   herr_t rc = writing ? H5Dwrite(ds, H5T_NATIVE_FLOAT, msp, fsp, xfer, local)
                       : H5Dread(ds, H5T_NATIVE_FLOAT, msp, fsp, xfer, local);
   H5Pclose(xfer);
+  /* Attributes are written collectively, the same value on every rank. */
+  long long d = (long long)*digest;
+  int drc = writing ? hc_h5_attr_write_int(ds, "digest", d) : hc_h5_attr_read_int(ds, "digest", &d);
+  if (drc) ok = 0;
+  *digest = (uint64_t)d;
   H5Sclose(msp);
   H5Sclose(fsp);
   H5Dclose(ds);
   return (ok && rc >= 0) ? 0 : -1;
 }
 
-/* Every tensor of one buffer under `prefix`. */
-static int move_all(hid_t f, const char *prefix, const hc_params *p, const float *buf,
-                    int writing, char *bad, size_t badlen) {
-  for (size_t t = 0; t < p->n_tensors; t++) {
+/* Every tensor of one buffer under `prefix`, with its digest (collective:
+ * every rank goes through every tensor whatever fails). On a failure, `bad`
+ * names the first tensor and *corrupt says whether its data were read but
+ * do not match the stored digest. */
+static int move_all(hid_t f, MPI_Comm comm, const char *prefix, const hc_params *p,
+                    const float *buf, int writing, char *bad, size_t badlen, int *corrupt) {
+  size_t n = p->n_tensors;
+  uint64_t *mine = hc_malloc(n * sizeof(uint64_t)), *sum = hc_malloc(n * sizeof(uint64_t));
+  int failed = 0;
+  if (writing) {
+    for (size_t t = 0; t < n; t++) mine[t] = block_digest(&p->tensors[t], buf + p->tensors[t].offset);
+    MPI_Allreduce(mine, sum, (int)n, MPI_UINT64_T, MPI_SUM, comm);
+  }
+  for (size_t t = 0; t < n; t++) {
     char name[256];
     snprintf(name, sizeof name, "%s/%s", prefix, p->tensors[t].spec.name);
     float *local = (float *)buf + p->tensors[t].offset;
-    if (move_tensor(f, name, &p->tensors[t], local, writing)) {
+    if (move_tensor(f, name, &p->tensors[t], local, writing, &sum[t]) && !failed) {
       snprintf(bad, badlen, "%s", name);
-      return -1;
+      failed = 1;
     }
   }
-  return 0;
+  int any;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_LOR, comm);
+  if (!writing && !any) {
+    uint64_t *got = hc_malloc(n * sizeof(uint64_t));
+    for (size_t t = 0; t < n; t++) mine[t] = block_digest(&p->tensors[t], buf + p->tensors[t].offset);
+    MPI_Allreduce(mine, got, (int)n, MPI_UINT64_T, MPI_SUM, comm);
+    for (size_t t = 0; t < n && !any; t++)
+      if (got[t] != sum[t]) {
+        snprintf(bad, badlen, "%s/%s", prefix, p->tensors[t].spec.name);
+        any = *corrupt = 1;
+      }
+    free(got);
+  }
+  free(mine), free(sum);
+  return any ? -1 : 0;
 }
 
 static int save_common(const char *path, MPI_Comm comm, hid_t *fout, char *tmp, size_t tmplen,
@@ -148,9 +205,10 @@ int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local,
   ok = ok && hc_h5_attr_write_int(f, "batch", meta->batch) == 0;
   ok = ok && hc_h5_attr_write_int(f, "seq", meta->seq) == 0;
   /* Collective calls: every rank runs all three, whatever happened above. */
-  ok &= move_all(f, "/params", local, local->params, 1, bad, sizeof bad) == 0;
-  ok &= move_all(f, "/optim/m", local, local->m, 1, bad, sizeof bad) == 0;
-  ok &= move_all(f, "/optim/v", local, local->v, 1, bad, sizeof bad) == 0;
+  int corrupt = 0;
+  ok &= move_all(f, comm, "/params", local, local->params, 1, bad, sizeof bad, &corrupt) == 0;
+  ok &= move_all(f, comm, "/optim/m", local, local->m, 1, bad, sizeof bad, &corrupt) == 0;
+  ok &= move_all(f, comm, "/optim/v", local, local->v, 1, bad, sizeof bad, &corrupt) == 0;
   if (hc_h5_finish(f, tmp, path, comm, ok))
     return hc_err(err, errlen, "%s: writing the checkpoint failed%s%s", path, bad[0] ? " at " : "", bad);
   return 0;
@@ -183,10 +241,17 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckp
     rc = hc_err(err, errlen, "%s: checkpoint lacks its step or data-position attributes", path);
   if (!rc) {
     /* Collective reads: all ranks take part in every one. */
-    int ok = move_all(f, "/params", local, local->params, 0, bad, sizeof bad) == 0;
-    ok &= move_all(f, "/optim/m", local, local->m, 0, bad, sizeof bad) == 0;
-    ok &= move_all(f, "/optim/v", local, local->v, 0, bad, sizeof bad) == 0;
-    if (!ok) rc = hc_err(err, errlen, "%s: missing or misshapen tensor %s", path, bad);
+    int corrupt = 0;
+    int ok = move_all(f, comm, "/params", local, local->params, 0, bad, sizeof bad, &corrupt) == 0;
+    ok = ok && move_all(f, comm, "/optim/m", local, local->m, 0, bad, sizeof bad, &corrupt) == 0;
+    ok = ok && move_all(f, comm, "/optim/v", local, local->v, 0, bad, sizeof bad, &corrupt) == 0;
+    if (!ok && corrupt)
+      rc = hc_err(err, errlen,
+                  "%s: checksum mismatch in %s: the file is corrupted (its data do not match "
+                  "the digest stored when it was written)", path, bad);
+    else if (!ok)
+      rc = hc_err(err, errlen, "%s: missing, misshapen or unreadable tensor %s (or no digest: "
+                  "not written by this version of hecaton)", path, bad);
   }
   H5Fclose(f);
   if (rc) return -1;
@@ -202,8 +267,9 @@ int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, const 
   hid_t f;
   if (save_common(path, comm, &f, tmp, sizeof tmp, err, errlen)) return -1;
   int ok = write_config(f, &local->cfg) == 0;
-  ok &= move_all(f, "/params", local, local->params, 1, bad, sizeof bad) == 0;
-  ok &= move_all(f, "/grads", local, local->grads, 1, bad, sizeof bad) == 0;
+  int corrupt = 0;
+  ok &= move_all(f, comm, "/params", local, local->params, 1, bad, sizeof bad, &corrupt) == 0;
+  ok &= move_all(f, comm, "/grads", local, local->grads, 1, bad, sizeof bad, &corrupt) == 0;
   /* Small datasets: every rank writes the same values collectively. */
   hsize_t bd[2] = {(hsize_t)b, (hsize_t)s + 1}, one = 1;
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);

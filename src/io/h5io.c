@@ -5,10 +5,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "hecaton/util.h"
 
 void hc_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+static int sync_path(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+static void sync_parent(const char *path) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == dir) dir[1] = '\0';
+  else *slash = '\0';
+  (void)sync_path(dir); /* best effort: some file systems refuse directory fsync */
+}
 
 hid_t hc_h5_create_tmp(const char *path, MPI_Comm comm, char *tmp, size_t tmplen) {
   hc_h5_quiet();
@@ -30,9 +50,13 @@ int hc_h5_finish(hid_t f, const char *tmp, const char *path, MPI_Comm comm, int 
     MPI_Comm_rank(comm, &rank);
   }
   if (rank == 0) {
-    if (!ok || rename(tmp, path) != 0) {
+    /* The data reach the disk before the name does, and the rename itself
+     * is made durable: a crash leaves the old file or the new one. */
+    if (!ok || sync_path(tmp) != 0 || rename(tmp, path) != 0) {
       remove(tmp);
       ok = 0;
+    } else {
+      sync_parent(path);
     }
   }
   if (comm != MPI_COMM_NULL) MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
