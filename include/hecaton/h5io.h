@@ -23,11 +23,13 @@ int hc_h5_finish(hid_t f, const char *tmp, const char *path, MPI_Comm comm, int 
 /* Open an existing file read-only (serial). -1 if missing or not HDF5. */
 hid_t hc_h5_open_read(const char *path);
 
-/* Whole-dataset write of an n-d array (creating intermediate groups). */
+/* Whole-dataset write of an n-d array (creating intermediate groups), with
+ * HDF5's Fletcher32 checksum on its chunks. One process writes the file. */
 int hc_h5_write(hid_t loc, const char *name, hid_t memtype, hid_t filetype, int ndim,
                 const size_t *dims, const void *data);
 /* Read a whole dataset of known element type; dims (up to 4) and ndim out.
- * *data is allocated. */
+ * *data is allocated. 0; -1 if missing or of another rank; -2 if its data
+ * cannot be read (a checksum that does not match: the file is corrupted). */
 int hc_h5_read(hid_t loc, const char *name, hid_t memtype, int *ndim, size_t *dims,
                void **data);
 

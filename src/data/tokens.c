@@ -19,7 +19,10 @@ int hc_tokens_load(const char *path, hc_tokens *t, char *err, size_t errlen) {
   size_t dims[4];
   void *data = NULL;
   long long vocab = 0;
-  if (hc_h5_read(f, "/tokens", H5T_NATIVE_UINT32, &ndim, dims, &data) || ndim != 1)
+  int got = hc_h5_read(f, "/tokens", H5T_NATIVE_UINT32, &ndim, dims, &data);
+  if (got == -2)
+    hc_err(err, errlen, "%s: checksum mismatch or unreadable data in /tokens (the file is corrupted)", path);
+  else if (got || ndim != 1)
     hc_err(err, errlen, "%s: no readable 1-D dataset /tokens", path);
   else if (hc_h5_attr_read_int(f, "vocab_size", &vocab) || vocab < 1 || vocab > 0x7fffffffLL)
     hc_err(err, errlen, "%s: missing or invalid attribute vocab_size", path);

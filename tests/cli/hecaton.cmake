@@ -144,3 +144,5 @@ hc_hec_script(resume_split_equals_whole 240 resume.sh
 # A rank SIGKILLed during checkpoint writes, six times at different moments.
 hc_hec_script(crash_during_checkpoint 300 crash_safety.sh
               ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/crash)
+# One flipped bit in a token file or a checkpoint is reported, not trained on.
+hc_hec_script(bitflip_reported 180 bitflip.sh ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/bitflip)
