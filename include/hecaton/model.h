@@ -112,5 +112,11 @@ double hc_model_saved_floats(const hc_method *m);
 
 /* The single-process reference method over full tensors in p. */
 void hc_single_method(hc_method *m, hc_params *p, int b, int s);
+/* Give it a cost model: its operations charge their FLOPs through `charge`
+ * (with `cost` as m->ledger), as the mesh methods do; hc_single_free undoes. */
+void hc_single_method_costed(hc_method *m, void *cost,
+                             void (*charge)(hc_method *m, int phase, int op, double flops,
+                                            const char *name));
+void hc_single_free(hc_method *m);
 
 #endif

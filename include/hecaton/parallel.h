@@ -60,6 +60,10 @@ void hc_summa_free(hc_method *m);
 size_t hc_summa_buffer_bytes(const hc_method *m);
 double hc_summa_param_formula(const hc_method *m);
 
+/* The methods' charge operation: local FLOPs onto the timeline of the
+ * hc_ledger in m->ledger (also the single-process method's, in the CLI). */
+void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *name);
+
 /* Reassemble full tensors on rank 0 of comm from every rank's blocks of
  * one buffer (params, grads, m or v, chosen by `which`: 0..3). full: the
  * single-process layout (hc_params_alloc of the same config) on rank 0,

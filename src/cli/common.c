@@ -161,9 +161,14 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
     char b1[32], b2[32];
     printf("cost per step (%ld step(s) run; %s):\n", tr->steps_run,
            m->phantom ? "dry-run, the same schedule as a real step" : "measured");
-    printf("  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
-           hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
-    hc_ledger_print(&rep, stdout);
+    if (size == 1) { /* nothing to count on links: say so rather than print zeros */
+      printf("  one die (1x1 mesh): no die-to-die link exists, so nothing is sent; its compute,\n"
+             "  DRAM traffic, time and energy on this die follow\n");
+    } else {
+      printf("  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
+             hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
+      hc_ledger_print(&rep, stdout);
+    }
     hc_cost cost;
     hc_cost_from_report(&rep, &cost);
     hc_cost_print(&cost, n, stdout);

@@ -47,6 +47,7 @@ void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config
   if (!strcmp(name, "single")) {
     hc_params_alloc(p, cfg);
     hc_single_method(m, p, b, s);
+    hc_single_method_costed(m, &env->ledger, hc_par_charge);
     m->phantom = phantom;
     return;
   }
@@ -68,5 +69,8 @@ void hc_cli_method_free(hc_method *m) {
   if (!strcmp(m->name, "hecaton")) hc_hecaton_free(m);
   else if (!strncmp(m->name, "megatron", 8)) hc_megatron_free(m);
   else if (!strcmp(m->name, "summa")) hc_summa_free(m);
-  else hc_params_free(m->p);
+  else {
+    hc_single_free(m);
+    hc_params_free(m->p);
+  }
 }

@@ -56,8 +56,6 @@ void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv);
 /* The methods' gradient norm: tagged optimizer, summed over the mesh. */
 double hc_par_grad_norm_op(hc_method *m, hc_comm *c);
 
-/* The methods' charge operation: local FLOPs onto m->ledger's timeline. */
-void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *name);
 
 void hc_par_set_wire(hc_comm *c, int bytes); /* 0: the hardware file's element size */
 

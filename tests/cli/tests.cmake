@@ -133,3 +133,13 @@ hc_cli_test(estimate_unknown_method fail "--method 'foo': expected"
             ${HC_RUN} 1 ${HC_BIN} estimate --method foo)
 hc_cli_test(train_chunks_not_a_number fail "--chunks 'abc'"
             ${HC_RUN} 1 ${HC_BIN} train --chunks abc --dry-run)
+
+# The single-process reference reports its own FLOPs, time and energy on one
+# die, and says no link exists instead of printing zeros as measurements.
+hc_train_test(train_single_cost_flops ok "compute [1-9][0-9.]*e[+-][0-9]+. by phase: forward [1-9].* [1-9][0-9.]*e[+][0-9]+ FLOP, 0 B on links"
+              ${HC_TRAIN} --method single)
+hc_train_test(train_single_cost_no_link ok "^  one die [(]1x1 mesh[)]: no die-to-die link exists"
+              ${HC_TRAIN} --method single)
+
+# Bad input to every command, one entry per case.
+include(${CMAKE_CURRENT_SOURCE_DIR}/cli/bad_input.cmake)
