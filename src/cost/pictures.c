@@ -11,11 +11,50 @@
 #include "hecaton/pictures.h"
 #include "hecaton/util.h"
 
-/* White (idle) to red (busiest): an SVG colour for u in [0, 1]. */
+/* A sequential palette (ColorBrewer YlOrRd): pale yellow (idle) to dark
+ * red (busiest); an SVG colour for u in [0, 1]. */
 static void shade(double u, char *buf, size_t len) {
+  static const unsigned char stop[9][3] = {{255, 255, 204}, {255, 237, 160}, {254, 217, 118},
+                                           {254, 178, 76},  {253, 141, 60},  {252, 78, 42},
+                                           {227, 26, 28},   {189, 0, 38},    {128, 0, 38}};
   u = u < 0 ? 0 : u > 1 ? 1 : u;
-  int g = (int)lround(255 * (1 - u));
-  snprintf(buf, len, "rgb(255,%d,%d)", g, g);
+  double s = u * 8;
+  int k = s >= 8 ? 7 : (int)s;
+  double f = s - k;
+  int c[3];
+  for (int i = 0; i < 3; i++) c[i] = (int)lround(stop[k][i] + f * (stop[k + 1][i] - stop[k][i]));
+  snprintf(buf, len, "#%02x%02x%02x", c[0], c[1], c[2]);
+}
+
+/* The smallest of 1, 2, 3, 4, 5, 6, 8 x 10^k at or above v (> 0). */
+static double nice_ceil(double v) {
+  static const double m[] = {1, 2, 3, 4, 5, 6, 8, 10};
+  double p = pow(10, floor(log10(v)));
+  for (int i = 0; i < 8; i++)
+    if (m[i] * p >= v * (1 - 1e-9)) return m[i] * p;
+  return 10 * p;
+}
+
+/* Text with &, <, > escaped (hardware names come from the user's file). */
+static void xml_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '&') fputs("&amp;", f);
+    else if (*s == '<') fputs("&lt;", f);
+    else if (*s == '>') fputs("&gt;", f);
+    else if (*s == '"') fputs("&quot;", f);
+    else fputc(*s, f);
+  }
+}
+
+/* A JSON string's contents: quotes, backslashes and control characters
+ * escaped; at most n bytes (event names are fixed-size arrays). */
+static void json_text(FILE *f, const char *s, size_t n) {
+  for (size_t i = 0; i < n && s[i]; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+    else if (c < 0x20) fprintf(f, "\\u%04x", c);
+    else fputc(c, f);
+  }
 }
 
 static FILE *open_tmp(const char *path, char *tmp, size_t len) {
@@ -36,36 +75,86 @@ int hc_heatmap_svg(const hc_ledger_report *r, double seconds, const char *path, 
                    size_t errlen) {
   const hc_topo *t = &r->topo;
   double most = 0;
-  for (int l = 0; l < r->nlinks; l++) most = fmax(most, (double)hc_report_link_total(r, l));
-  /* Utilisation: the time a link is busy carrying its bytes, over the run. */
+  int busiest = -1;
+  for (int l = 0; l < r->nlinks; l++) {
+    double b = (double)hc_report_link_total(r, l);
+    if (b > most) most = b, busiest = l;
+  }
+  /* Utilisation: the time a link is busy carrying its bytes, over the run.
+   * Without a simulated time the colours say bytes, relative to the busiest. */
   double scale = seconds > 0 ? 1.0 / (r->hw.link_bw * r->hw.link_eff * seconds) : 0;
-  const double cell = 80, pad = 60, chip = 44;
-  double W = fmax(2 * pad + t->C * cell, 780), H = 2 * pad + t->R * cell + 50;
-  char tmp[4096], col[32], b1[32];
+  /* The colour scale's top: a round value at or above the busiest link
+   * (a utilisation in %, or bytes). */
+  double top = scale > 0 ? (most > 0 ? nice_ceil(100 * most * scale) : 100) : (most > 0 ? most : 1);
+  const double cell = 80, chip = 44, gx = 80, gy = 104;
+  double W = fmax(gx + t->C * cell + 40, 700), gh = t->R * cell;
+  double by = gy + gh + 58; /* the colour bar */
+  double H = by + 78;
+  char tmp[4096], col[32], b1[32], b2[32], name[64];
   FILE *f = open_tmp(path, tmp, sizeof tmp);
   if (!f) return hc_err(err, errlen, "%s: cannot write", path);
   fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-             "font-family=\"sans-serif\" font-size=\"10\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-          W, H);
-  fprintf(f, "<text x=\"%.0f\" y=\"20\" font-size=\"13\">link utilisation, %dx%d mesh, '%s' "
-             "(busiest link: %s, %.1f%% busy)</text>\n",
-          pad, t->R, t->C, r->hw.name, hc_fmt_bytes(most, b1, sizeof b1), 100 * most * scale);
+             "viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\">\n"
+             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+          W, H, W, H);
+  /* Title and what it shows. */
+  fprintf(f, "<text class=\"title\" x=\"20\" y=\"26\" font-size=\"16\" font-weight=\"bold\">"
+             "Link utilisation of the %dx%d chiplet mesh (", t->R, t->C);
+  xml_text(f, r->hw.name);
+  fprintf(f, ")</text>\n<text class=\"subtitle\" x=\"20\" y=\"46\" fill=\"#444\">");
+  if (busiest >= 0) {
+    fprintf(f, "busiest link %s carries ", hc_link_name(t, busiest, name, sizeof name));
+    fprintf(f, "%s", hc_fmt_bytes(most, b1, sizeof b1));
+    if (scale > 0) fprintf(f, ", busy %.3g%% of the %.3g s simulated", 100 * most * scale, seconds);
+    if (r->steps > 0) fprintf(f, " (%ld step%s)", r->steps, r->steps == 1 ? "" : "s");
+  } else {
+    fprintf(f, "no bytes crossed any link");
+  }
+  fprintf(f, "</text>\n");
+  /* Axes: mesh column across, mesh row down. */
+  fprintf(f, "<text class=\"xlabel\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"12\">"
+             "mesh column j</text>\n", gx + t->C * cell / 2, gy - 36);
+  fprintf(f, "<text class=\"ylabel\" transform=\"translate(24,%.0f) rotate(-90)\" text-anchor=\"middle\" "
+             "font-size=\"12\">mesh row i</text>\n", gy + gh / 2);
+  for (int j = 0; j < t->C; j++)
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#444\">%d</text>\n",
+            gx + j * cell + cell / 2, gy - 20, j);
+  for (int i = 0; i < t->R; i++)
+    fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\" fill=\"#444\">%d</text>\n",
+            gx - 22, gy + i * cell + cell / 2 + 4, i);
+  /* The I/O dies on the configured edges: grey bars just outside the mesh. */
+  for (int e = 0; e < 4; e++) {
+    if (!(t->io_edges & HC_EDGE_BIT(e))) continue;
+    double x = e == HC_E ? gx + t->C * cell + 4 : e == HC_W ? gx - 14 : gx;
+    double y = e == HC_S ? gy + gh + 4 : e == HC_N ? gy - 14 : gy;
+    double w = e == HC_E || e == HC_W ? 10 : t->C * cell, h = e == HC_E || e == HC_W ? gh : 10;
+    fprintf(f, "<rect class=\"iodie\" x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"#bbb\">"
+               "<title>I/O die, %s edge</title></rect>\n", x, y, w, h, hc_dir_name(e));
+  }
+  for (int n = 0; n < r->nodes; n++) {
+    double x = gx + (n % t->C) * cell + (cell - chip) / 2, y = gy + (n / t->C) * cell + (cell - chip) / 2;
+    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" rx=\"3\" fill=\"#e4e6f0\" stroke=\"#445\"/>"
+               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">(%d,%d)</text>\n",
+            x, y, chip, chip, x + chip / 2, y + chip / 2 + 4, n / t->C, n % t->C);
+  }
+  /* Every directed link: a line ending in an arrowhead, offset to the
+   * right of its direction so that the two ways of a pair sit side by side. */
   for (int l = 0; l < r->nlinks; l++) {
     int from, to;
     if (hc_link_ends(t, l, &from, &to)) continue;
-    double u = scale > 0 ? (double)hc_report_link_total(r, l) * scale : (most > 0 ? hc_report_link_total(r, l) / most : 0);
-    shade(u, col, sizeof col);
+    double bytes = (double)hc_report_link_total(r, l);
+    double v = scale > 0 ? 100 * bytes * scale : bytes; /* in the colour bar's unit */
     int slot = l % HC_LINK_SLOTS, node = l / HC_LINK_SLOTS;
-    double cx = pad + (node % t->C) * cell + cell / 2, cy = pad + (node / t->C) * cell + cell / 2;
+    double cx = gx + (node % t->C) * cell + cell / 2, cy = gy + (node / t->C) * cell + cell / 2;
     double x0, y0, x1, y1, off = 6;
-    if (slot < 4) { /* mesh link: from this chiplet's edge to the neighbour's, offset by direction */
-      double nx = pad + (to % t->C) * cell + cell / 2, ny = pad + (to / t->C) * cell + cell / 2;
+    if (slot < 4) { /* mesh link: from this chiplet's edge to the neighbour's */
+      double nx = gx + (to % t->C) * cell + cell / 2, ny = gy + (to / t->C) * cell + cell / 2;
       double dx = (nx - cx) / cell, dy = (ny - cy) / cell;
       x0 = cx + dx * chip / 2 + (dy != 0 ? (dy > 0 ? off : -off) : 0);
       y0 = cy + dy * chip / 2 + (dx != 0 ? (dx > 0 ? -off : off) : 0);
       x1 = nx - dx * chip / 2 + (dy != 0 ? (dy > 0 ? off : -off) : 0);
       y1 = ny - dy * chip / 2 + (dx != 0 ? (dx > 0 ? -off : off) : 0);
-    } else { /* I/O port: a stub towards the die on that edge */
+    } else { /* I/O port: a stub between the die and its edge's I/O die */
       int edge = (slot - 4) % 4, in = slot >= 8;
       double dx = edge == HC_E ? 1 : edge == HC_W ? -1 : 0, dy = edge == HC_S ? 1 : edge == HC_N ? -1 : 0;
       double o2 = in ? -off : off;
@@ -73,25 +162,68 @@ int hc_heatmap_svg(const hc_ledger_report *r, double seconds, const char *path, 
       x1 = cx + dx * (cell / 2 + 4) + dy * o2, y1 = cy + dy * (cell / 2 + 4) + dx * o2;
       if (in) { double tx = x0; x0 = x1, x1 = tx; tx = y0; y0 = y1, y1 = tx; }
     }
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"5\">"
-               "<title>%.0f bytes, %.1f%% busy</title></line>\n",
-            x0, y0, x1, y1, col, (double)hc_report_link_total(r, l), 100 * u);
+    hc_link_name(t, l, name, sizeof name);
+    if (bytes <= 0) { /* idle: thin, dashed, grey */
+      fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#aaa\" stroke-width=\"1.5\" "
+                 "stroke-dasharray=\"3,2\"><title>%s: idle (0 bytes)</title></line>\n",
+              x0, y0, x1, y1, name);
+      continue;
+    }
+    shade(v / top, col, sizeof col);
+    double len = hypot(x1 - x0, y1 - y0), ux = (x1 - x0) / len, uy = (y1 - y0) / len, ah = 7;
+    double xb = x1 - ux * ah, yb = y1 - uy * ah;
+    fprintf(f, "<g class=\"link\"><title>%s: %.0f bytes", name, bytes);
+    if (scale > 0) fprintf(f, ", busy %.3g%%", v);
+    fprintf(f, "</title><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"5\"/>"
+               "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"%s\" stroke=\"#333\" stroke-width=\"0.6\"/></g>\n",
+            x0, y0, xb, yb, col, x1, y1, xb - uy * 5, yb + ux * 5, xb + uy * 5, yb - ux * 5, col);
+    /* Its utilisation written beside a mesh link, on the side the line is
+     * offset to (east-bound above, west-bound below, south-bound to the
+     * right, north-bound to the left). */
+    if (scale > 0 && slot < 4) {
+      double mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
+      int horiz = fabs(ux) > fabs(uy);
+      double lx = horiz ? mx : mx + (uy > 0 ? 7 : -7);
+      double ly = horiz ? (ux > 0 ? my - 5 : my + 12) : my + 3;
+      fprintf(f, "<text class=\"link-value\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"9\" "
+                 "fill=\"#222\">%.2g%%</text>\n",
+              lx, ly, horiz ? "middle" : uy > 0 ? "start" : "end", v);
+    }
   }
-  for (int n = 0; n < r->nodes; n++) {
-    double x = pad + (n % t->C) * cell + (cell - chip) / 2, y = pad + (n / t->C) * cell + (cell - chip) / 2;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.0f\" fill=\"#dde\" stroke=\"#445\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">(%d,%d)</text>\n",
-            x, y, chip, chip, x + chip / 2, y + chip / 2 + 4, n / t->C, n % t->C);
+  /* The colour scale: a gradient bar, its ends and middle labelled, with units. */
+  const double bw = 300, bh = 14;
+  fprintf(f, "<text class=\"scale-label\" x=\"%.0f\" y=\"%.0f\" font-size=\"12\">%s</text>\n", gx, by - 8,
+          scale > 0 ? "link utilisation (% of simulated time busy)"
+                    : "bytes carried per link (no simulated time)");
+  fprintf(f, "<defs><linearGradient id=\"hc-scale\" x1=\"0\" y1=\"0\" x2=\"1\" y2=\"0\">");
+  for (int k = 0; k <= 8; k++) {
+    shade(k / 8.0, col, sizeof col);
+    fprintf(f, "<stop offset=\"%.3f\" stop-color=\"%s\"/>", k / 8.0, col);
   }
-  double ly = pad + t->R * cell + 20;
-  for (int k = 0; k <= 10; k++) {
-    shade(k / 10.0, col, sizeof col);
-    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"20\" height=\"10\" fill=\"%s\" stroke=\"#999\"/>\n",
-            pad + 20 * k, ly, col);
+  fprintf(f, "</linearGradient></defs>\n<rect class=\"colour-scale\" x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" "
+             "height=\"%.0f\" fill=\"url(#hc-scale)\" stroke=\"#666\"/>\n",
+          gx, by, bw, bh);
+  for (int k = 0; k <= 2; k++) {
+    double v = top * k / 2, x = gx + bw * k / 2;
+    if (scale > 0) snprintf(b1, sizeof b1, "%.3g%%", v);
+    else hc_fmt_bytes(v, b1, sizeof b1);
+    fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#666\"/>"
+               "<text class=\"scale-%s\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">%s</text>\n",
+            x, x, by + bh, by + bh + 4, k == 0 ? "min" : k == 2 ? "max" : "mid", x, by + bh + 16,
+            k == 0 ? "start" : k == 2 ? "end" : "middle", b1);
   }
-  fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">0%% .. 100%% busy (bytes / (B x eta) / simulated time); "
-             "stubs at the edge: I/O-die ports</text>\n</svg>\n", pad + 230, ly + 9);
-  (void)0;
+  /* Key to the other marks. */
+  double kx = gx + bw + 30;
+  fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#aaa\" stroke-width=\"1.5\" stroke-dasharray=\"3,2\"/>"
+             "<text x=\"%.0f\" y=\"%.0f\">idle link (0 bytes)</text>\n",
+          kx, by + 3, kx + 24, by + 3, kx + 30, by + 7);
+  fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"24\" height=\"8\" fill=\"#bbb\"/>"
+             "<text x=\"%.0f\" y=\"%.0f\">I/O die (stubs: its ports)</text>\n",
+          kx, by + 14, kx + 30, by + 22);
+  fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"#444\">Arrows: the way bytes travel. A link is busy "
+             "bytes / (B x eta) s, B = %s/s, eta = %.2f.</text>\n",
+          gx, by + bh + 40, hc_fmt_bytes(r->hw.link_bw, b2, sizeof b2), r->hw.link_eff);
+  fprintf(f, "</svg>\n");
   if (close_rename(f, tmp, path)) return hc_err(err, errlen, "%s: cannot write", path);
   return 0;
 }
@@ -121,19 +253,29 @@ int hc_trace_json(const hc_ledger *l, MPI_Comm comm, const char *path, char *err
       for (int r = 0; r < size; r++)
         for (int k = 0; k < counts[r] / (int)sizeof(hc_event); k++)
           t0 = fmin(t0, ((hc_event *)(all + displs[r]))[k].start);
-      fprintf(f, "{\"displayTimeUnit\": \"ms\", \"traceEvents\": [\n");
+      /* Metadata first (names, and rows in mesh order), every event with
+       * ph, pid, tid, ts; times in microseconds from the earliest start. */
+      fprintf(f, "{\"displayTimeUnit\": \"ns\", \"otherData\": {\"mesh\": \"%dx%d\", "
+                 "\"clock\": \"simulated\"}, \"traceEvents\": [\n", l->topo.R, l->topo.C);
       int first = 1;
       for (int r = 0; r < size; r++) {
-        fprintf(f, "%s{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"args\": {\"name\": \"chiplet (%d,%d)\"}}",
+        fprintf(f, "%s{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"ts\": 0, "
+                   "\"args\": {\"name\": \"chiplet (%d,%d)\"}}",
                 first ? "" : ",\n", r, r / l->topo.C, r % l->topo.C);
+        fprintf(f, ",\n{\"name\": \"process_sort_index\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"ts\": 0, "
+                   "\"args\": {\"sort_index\": %d}}", r, r);
         first = 0;
         for (int e = 0; e < HC_NENGINES; e++)
-          fprintf(f, ",\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"%s\"}}",
-                  r, e, hc_engine_name(e));
+          fprintf(f, ",\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"ts\": 0, "
+                     "\"args\": {\"name\": \"%s\"}}", r, e, hc_engine_name(e));
         const hc_event *ev = (const hc_event *)(all + displs[r]);
-        for (int k = 0; k < counts[r] / (int)sizeof(hc_event); k++)
-          fprintf(f, ",\n{\"name\": \"%s\", \"ph\": \"X\", \"pid\": %d, \"tid\": %d, \"ts\": %.4f, \"dur\": %.4f}",
-                  ev[k].name, r, ev[k].engine, (ev[k].start - t0) * 1e6, (ev[k].end - ev[k].start) * 1e6);
+        for (int k = 0; k < counts[r] / (int)sizeof(hc_event); k++) {
+          double ts = (ev[k].start - t0) * 1e6, dur = (ev[k].end - ev[k].start) * 1e6;
+          fprintf(f, ",\n{\"name\": \"");
+          json_text(f, ev[k].name, sizeof ev[k].name);
+          fprintf(f, "\", \"cat\": \"%s\", \"ph\": \"X\", \"pid\": %d, \"tid\": %d, \"ts\": %.6f, \"dur\": %.6f}",
+                  hc_engine_name(ev[k].engine), r, ev[k].engine, ts > 0 ? ts : 0, dur > 0 ? dur : 0);
+        }
       }
       fprintf(f, "\n]}\n");
       if (close_rename(f, tmp, path)) bad = hc_err(err, errlen, "%s: cannot write", path) != 0;
