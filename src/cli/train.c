@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/data.h"
 #include "hecaton/model.h"
 #include "hecaton/train.h"
@@ -51,24 +52,12 @@ static void help(void) {
 }
 
 static int parse_int(const char *s, const char *name, int min, int *out, char *err, size_t len) {
-  char *end;
-  long v = s ? strtol(s, &end, 10) : 0;
-  if (!s) return 0;
-  if (*s == '\0' || *end != '\0' || v < min || v > 1L << 30)
-    return hc_err(err, len, "%s '%s': expected an integer >= %d", name, s, min);
-  *out = (int)v;
-  return 0;
+  return hc_arg_int(s, name, min, out, err, len);
 }
 
 static int parse_double(const char *s, const char *name, double min, double *out, char *err,
                         size_t len) {
-  char *end;
-  if (!s) return 0;
-  double v = strtod(s, &end);
-  if (*s == '\0' || *end != '\0' || !(v >= min) || !isfinite(v))
-    return hc_err(err, len, "%s '%s': expected a number >= %g", name, s, min);
-  *out = v;
-  return 0;
+  return hc_arg_double(s, name, min, out, err, len);
 }
 
 int hc_cmd_train(int argc, char **argv) {
@@ -186,7 +175,7 @@ int hc_cmd_train(int argc, char **argv) {
   hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = 1};
   bad = parse_int(chunks_s, "--chunks", 1, &mo.chunks, err, sizeof err) != 0;
   /* Outputs: find out now, not after the run, that one cannot be written. */
-  const char *outputs[] = {save, report, trace, heatmap, log_file};
+  const char *outputs[] = {save, report, trace, heatmap, log_file, dump};
   for (size_t k = 0; k < sizeof outputs / sizeof outputs[0] && !bad && rank == 0; k++) {
     if (!outputs[k] || (k == 4 && resume)) continue;
     char probe[1100];

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hecaton/ini.h"
+#include "hecaton/util.h"
 
 #define R HC_KEY_REQUIRED
 #define F (HC_KEY_REQUIRED | HC_KEY_FRACTION)
@@ -30,6 +31,11 @@ static const hc_ini_key kHwKeys[] = {
 
 int hc_hw_load(const char *path, hc_hw *hw, char *err, size_t errlen) {
   memset(hw, 0, sizeof *hw);
-  return hc_ini_load(path, kHwKeys, sizeof kHwKeys / sizeof kHwKeys[0], hw,
-                     err, errlen);
+  if (hc_ini_load(path, kHwKeys, sizeof kHwKeys / sizeof kHwKeys[0], hw, err, errlen))
+    return -1;
+  /* A wire format: 8-bit to 64-bit elements (FP8 .. FP64). */
+  int e = hw->elem_bytes;
+  if (e != 1 && e != 2 && e != 4 && e != 8)
+    return hc_err(err, errlen, "%s: [link] element_bytes: '%d' must be 1, 2, 4 or 8", path, e);
+  return 0;
 }

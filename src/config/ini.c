@@ -1,7 +1,9 @@
 /* ini.c: table-driven INI loading on top of libinih. */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #include "hecaton/ini.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <ini.h>
 #include <math.h>
 #include <stdio.h>
@@ -65,8 +67,10 @@ static int handler(void *user, const char *section, const char *name,
   switch (key->type) {
     case HC_KEY_DOUBLE: {
       double v = strtod(value, &end);
-      if (end == value || *end != '\0' || errno || !isfinite(v))
+      if (end == value || *end != '\0' || isnan(v))
         return fail(st, section, name, "'%s' is not a number", value);
+      if ((errno == ERANGE && v != 0) || !isfinite(v))
+        return fail(st, section, name, "'%s' is out of range", value);
       if (v <= 0) return fail(st, section, name, "'%s' must be positive", value);
       if ((key->flags & HC_KEY_FRACTION) && v > 1)
         return fail(st, section, name, "'%s' must be in (0, 1]", value);
@@ -75,10 +79,12 @@ static int handler(void *user, const char *section, const char *name,
     }
     case HC_KEY_INT: {
       long v = strtol(value, &end, 10);
-      if (end == value || *end != '\0' || errno)
+      if (end == value || *end != '\0')
         return fail(st, section, name, "'%s' is not an integer", value);
-      if (v <= 0 || v > 1L << 30)
+      if (v <= 0)
         return fail(st, section, name, "'%s' must be a positive integer", value);
+      if (errno == ERANGE || v > 1L << 30)
+        return fail(st, section, name, "'%s' is too large (at most 1073741824)", value);
       *(int *)field = (int)v;
       break;
     }
@@ -103,6 +109,11 @@ int hc_ini_load(const char *path, const hc_ini_key *keys, size_t nkeys,
                    .err = err, .errlen = errlen};
   FILE *f = fopen(path, "r");
   if (!f) return hc_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+  struct stat sb; /* fopen opens a directory; its first read fails */
+  if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    fclose(f);
+    return hc_err(err, errlen, "%s: is a directory, not a file", path);
+  }
   reader_ctx rc = {f, &st};
   int rv = ini_parse_stream(line_reader, &rc, handler, &st);
   fclose(f);
@@ -110,6 +121,11 @@ int hc_ini_load(const char *path, const hc_ini_key *keys, size_t nkeys,
   if (rv != 0)
     return hc_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)",
                   path, rv);
+  size_t nseen = 0;
+  for (size_t k = 0; k < nkeys; k++) nseen += (size_t)st.seen[k];
+  if (nseen == 0)
+    return hc_err(err, errlen, "%s: empty file (no key = value lines; not a configuration file?)",
+                  path);
   for (size_t k = 0; k < nkeys; k++)
     if ((keys[k].flags & HC_KEY_REQUIRED) && !st.seen[k])
       return hc_err(err, errlen, "%s: [%s] %s: required key missing", path,

@@ -1,26 +1,67 @@
 /* tokens.c: HDF5 token files and their preparation from text or llm.c shards. */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hecaton/data.h"
 #include "hecaton/h5io.h"
 #include "hecaton/util.h"
 
+/* fopen opens a directory too; say so instead of failing later. */
+static int is_dir(FILE *f) {
+  struct stat sb;
+  return fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* /tokens as DESIGN.md section 6 has it: 1-D, unsigned 16- or 32-bit
+ * integers, not empty. HDF5 would convert floats or signed values silently. */
+static int check_tokens_dataset(hid_t f, const char *path, char *err, size_t errlen) {
+  if (H5Lexists(f, "/tokens", H5P_DEFAULT) <= 0)
+    return hc_err(err, errlen, "%s: no dataset /tokens (not a token file from 'hecaton prepare'?)",
+                  path);
+  hid_t ds = H5Dopen2(f, "/tokens", H5P_DEFAULT);
+  if (ds < 0) return hc_err(err, errlen, "%s: /tokens is not a dataset", path);
+  hid_t ty = H5Dget_type(ds), sp = H5Dget_space(ds);
+  H5T_class_t cls = H5Tget_class(ty);
+  size_t size = H5Tget_size(ty);
+  int sign = cls == H5T_INTEGER ? (int)H5Tget_sign(ty) : -1;
+  int nd = H5Sget_simple_extent_ndims(sp);
+  hssize_t n = H5Sget_simple_extent_npoints(sp);
+  H5Sclose(sp), H5Tclose(ty), H5Dclose(ds);
+  if (cls != H5T_INTEGER || sign != H5T_SGN_NONE || (size != 2 && size != 4))
+    return hc_err(err, errlen,
+                  "%s: /tokens holds %zu-bit %s; expected unsigned 16- or 32-bit integer token ids",
+                  path, 8 * size,
+                  cls == H5T_FLOAT     ? "floats"
+                  : cls != H5T_INTEGER ? "non-integer values"
+                  : sign != H5T_SGN_NONE ? "signed integers"
+                                         : "unsigned integers");
+  if (nd != 1) return hc_err(err, errlen, "%s: /tokens is %d-D; expected 1-D", path, nd);
+  if (n <= 0) return hc_err(err, errlen, "%s: /tokens is empty", path);
+  return 0;
+}
+
 int hc_tokens_load(const char *path, hc_tokens *t, char *err, size_t errlen) {
   memset(t, 0, sizeof *t);
   FILE *probe = fopen(path, "rb");
   if (!probe) return hc_err(err, errlen, "%s: cannot open token file: %s", path, strerror(errno));
+  int dir = is_dir(probe);
   fclose(probe);
+  if (dir) return hc_err(err, errlen, "%s: is a directory, not a token file", path);
   hid_t f = hc_h5_open_read(path);
   if (f < 0) return hc_err(err, errlen, "%s: not a readable HDF5 file (corrupted or wrong format?)", path);
   int ndim = 0, rc = -1;
   size_t dims[4];
   void *data = NULL;
   long long vocab = 0;
-  int got = hc_h5_read(f, "/tokens", H5T_NATIVE_UINT32, &ndim, dims, &data);
-  if (got == -2)
+  int got = check_tokens_dataset(f, path, err, errlen) ? -3
+            : hc_h5_read(f, "/tokens", H5T_NATIVE_UINT32, &ndim, dims, &data);
+  if (got == -3)
+    ; /* err says why */
+  else if (got == -2)
     hc_err(err, errlen, "%s: checksum mismatch or unreadable data in /tokens (the file is corrupted)", path);
   else if (got || ndim != 1)
     hc_err(err, errlen, "%s: no readable 1-D dataset /tokens", path);
@@ -62,7 +103,8 @@ int hc_tokens_save(const char *path, const uint32_t *ids, size_t n, int vocab_si
   ok = ok && hc_h5_attr_write_int(f, "vocab_size", vocab_size) == 0;
   ok = ok && hc_h5_attr_write_string(f, "tokenizer", tokenizer) == 0;
   if (hc_h5_finish(f, tmp, path, MPI_COMM_NULL, ok))
-    return hc_err(err, errlen, "%s: cannot write the token file", path);
+    return hc_err(err, errlen, "%s: cannot write the token file (directory missing or not writable?)",
+                  path);
   return 0;
 }
 
@@ -75,6 +117,10 @@ void hc_tokens_free(hc_tokens *t) {
 static int slurp(const char *path, unsigned char **buf, size_t *n, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (!f) return hc_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+  if (is_dir(f)) {
+    fclose(f);
+    return hc_err(err, errlen, "%s: is a directory, not a file", path);
+  }
   size_t cap = 1 << 16, len = 0;
   unsigned char *b = hc_malloc(cap);
   size_t got;
@@ -114,8 +160,10 @@ static int llmc_tokens(const char *path, const unsigned char *b, size_t n, uint3
     return hc_err(err, errlen, "%s: llm.c shard version %d, expected %d", path, hdr[1],
                   HC_LLMC_VERSION);
   if (hdr[2] < 0 || n != sizeof hdr + 2 * (size_t)hdr[2])
-    return hc_err(err, errlen, "%s: llm.c header says %d tokens but the file holds %zu bytes of tokens",
-                  path, hdr[2], n - sizeof hdr);
+    return hc_err(err, errlen,
+                  "%s: llm.c header says %d tokens but the file holds %zu (%zu bytes after the "
+                  "header; truncated or not a shard?)",
+                  path, hdr[2], (n - sizeof hdr) / 2, n - sizeof hdr);
   size_t m = (size_t)hdr[2];
   if (*len + m > *cap) {
     *cap = (*len + m) * 2;

@@ -33,6 +33,11 @@ int hc_model_config_validate(const hc_model_config *c, const char *source, char 
     return hc_err(err, errlen,
                   "%s: dim %d is not divisible by n_heads %d (rule: dim %% n_heads == 0)",
                   source, c->dim, c->n_heads);
+  if (c->n_kv_heads > c->n_heads)
+    return hc_err(err, errlen,
+                  "%s: n_kv_heads %d is more than n_heads %d (rule: each KV head serves a "
+                  "group of query heads)",
+                  source, c->n_kv_heads, c->n_heads);
   if (c->n_heads % c->n_kv_heads)
     return hc_err(err, errlen,
                   "%s: n_heads %d is not a multiple of n_kv_heads %d "

@@ -1,0 +1,18 @@
+/* args.h: command-line values (integers, numbers) checked strictly: the
+ * whole string must parse, and a bad value gets a message naming the option
+ * and the value. */
+#ifndef HECATON_ARGS_H
+#define HECATON_ARGS_H
+
+#include <stddef.h>
+
+#define HC_ARG_INT_MAX (1 << 30)
+
+/* s == NULL (option not given) leaves *out as it is and returns 0; else
+ * 0, or -1 with "--name 'value': expected ..." in err. */
+int hc_arg_int(const char *s, const char *name, int min, int *out, char *err, size_t errlen);
+/* A finite number >= min (NaN and infinities refused). */
+int hc_arg_double(const char *s, const char *name, double min, double *out, char *err,
+                  size_t errlen);
+
+#endif

@@ -1,0 +1,33 @@
+/* args.c: strict parsing of command-line values (see args.h). */
+#include "hecaton/args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "hecaton/util.h"
+
+int hc_arg_int(const char *s, const char *name, int min, int *out, char *err, size_t errlen) {
+  if (!s) return 0;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (*s == '\0' || *end != '\0' || (errno == ERANGE && v < 0) || v < min)
+    return hc_err(err, errlen, "%s '%s': expected an integer >= %d", name, s, min);
+  if (errno == ERANGE || v > HC_ARG_INT_MAX)
+    return hc_err(err, errlen, "%s '%s': expected an integer from %d to %d", name, s, min,
+                  HC_ARG_INT_MAX);
+  *out = (int)v;
+  return 0;
+}
+
+int hc_arg_double(const char *s, const char *name, double min, double *out, char *err,
+                  size_t errlen) {
+  if (!s) return 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (*s == '\0' || *end != '\0' || !isfinite(v) || !(v >= min))
+    return hc_err(err, errlen, "%s '%s': expected a number >= %g", name, s, min);
+  *out = v;
+  return 0;
+}
