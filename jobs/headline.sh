@@ -45,5 +45,6 @@ awk -F, 'NR == 1 { print "model_method,link_gbps,step_time_s,energy_j"; next } $
   bw = ($7 ~ /advanced/) ? 512 : 128; print $1 "/" $2 "," bw "," $15 "," $24 + $25 + $26 }' "$csv" > "$out/headline-plot.csv"
 hc_mpirun 1 plot --csv "$out/headline-plot.csv" --x link_gbps --y step_time_s --series model_method \
   --log-x --log-y --x-label "die-to-die link bandwidth (GB/s): standard 128, advanced 512" \
-  --y-label "simulated step time (s)" --title "Llama2-70B and Llama3.1-405B on 8x8: step time" \
+  --y-label "simulated step time (s)" --legend-title "model / method" \
+  --title "Llama2-70B and Llama3.1-405B on 8x8: step time" \
   --out "$out/headline-time.svg"

@@ -46,8 +46,9 @@ done
 awk -F, 'NR > 1 && $11 == 1 { print $2, $3 "x" $4, $20 }' "$csv" | sort -k1,1 -k2,2V |
   awk '{ r[$1] = r[$1] " " $3 } END { for (m in r) print "FLOP per NoP byte, " m ":" r[m] }'
 hc_mpirun 1 plot --csv "$csv" --x mesh_rows --y flops_per_nop_byte --series method --log-x --log-y \
-  --x-label "mesh side n (model dim 512 n)" --y-label "FLOPs per byte sent (busiest chiplet)" \
+  --x-label "mesh side n (n x n chiplets, model dim 512 n)" \
+  --y-label "FLOPs per byte sent, busiest chiplet (FLOP/B)" --legend-title "method" \
   --title "Weak scaling: computation-to-communication ratio" --out "$out/weak-scaling.svg"
 hc_mpirun 1 plot --csv "$csv" --x mesh_rows --y step_time_s --series method --log-x --log-y \
-  --x-label "mesh side n (model dim 512 n)" --y-label "simulated step time (s)" \
-  --title "Weak scaling: step time" --out "$out/weak-scaling-time.svg"
+  --x-label "mesh side n (n x n chiplets, model dim 512 n)" --y-label "simulated step time (s)" \
+  --legend-title "method" --title "Weak scaling: step time" --out "$out/weak-scaling-time.svg"

@@ -146,11 +146,22 @@ typedef struct {
   const char *const *mem_names;
   double *memory; /* [nmem][nodes] */
   long steps;     /* steps the ledger covers (0: not a training run) */
+  int phantom;    /* 1: a dry-run (no data, no buffers measured) */
+  char config[2048]; /* the run's configuration, "key = value" lines (optional) */
+  /* Optional: the last step's timeline events, [nodes] counts then all
+   * events in node order (hc_ledger_gather_events). */
+  size_t *event_counts;
+  hc_event *events;
+  /* Storage of mem_names when read back from a file. */
+  char mem_names_buf[512];
+  const char *mem_name_ptrs[16];
 } hc_ledger_report;
 
 /* Collective over comm (all chiplets); out is filled on rank 0 only. */
 void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out);
 void hc_ledger_report_free(hc_ledger_report *r);
+/* Add every rank's timeline events to out (rank 0's); collective. */
+void hc_ledger_gather_events(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out);
 uint64_t hc_report_link_total(const hc_ledger_report *r, int link);
 /* Human-readable summary: per collective kind, per tag, busiest links. */
 void hc_ledger_print(const hc_ledger_report *r, FILE *f);
@@ -158,5 +169,9 @@ void hc_ledger_print(const hc_ledger_report *r, FILE *f);
  * temporary name, then renamed). 0 ok, -1 with a message. */
 int hc_ledger_write_h5(const hc_ledger_report *r, const char *path, char *err,
                        size_t errlen);
+/* Read a report written by hc_ledger_write_h5 back, whole (its /report
+ * group holds every field); free with hc_ledger_report_free. 0, or -1 with
+ * a message. */
+int hc_ledger_read_h5(const char *path, hc_ledger_report *r, char *err, size_t errlen);
 
 #endif

@@ -14,5 +14,9 @@ int hc_heatmap_svg(const hc_ledger_report *r, double seconds, const char *path, 
 /* Every chiplet's recorded events (ledger trace on), gathered to rank 0 of
  * comm, which writes the file. Collective; 0, or -1 on rank 0 with err. */
 int hc_trace_json(const hc_ledger *l, MPI_Comm comm, const char *path, char *err, size_t errlen);
+/* The same file from events already gathered (a report read back): counts
+ * per chiplet, then every chiplet's events in node order (trace.c). */
+int hc_trace_json_events(const hc_topo *t, int nodes, const size_t *counts, const hc_event *events,
+                         const char *path, char *err, size_t errlen);
 
 #endif

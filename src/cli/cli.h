@@ -3,6 +3,7 @@
 #define HECATON_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hecaton/comm.h"
 #include "hecaton/hw.h"
@@ -41,6 +42,7 @@ typedef struct {
   hc_hw hw;
   hc_ledger ledger;
   hc_comm comm;
+  char config[2048]; /* the run's configuration, stamped into its report */
 } hc_cli_env;
 int hc_cli_env_init(hc_cli_env *env, const hc_cli_common *o);
 void hc_cli_env_free(hc_cli_env *env);
@@ -72,6 +74,9 @@ void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_
 
 /* After a training run: the ledger per step, memory per chiplet measured
  * and in closed form, wall time and peak memory; HDF5 report if asked. */
+/* The cost summary of a gathered report (per-step ledger, time, energy,
+ * memory per chiplet), as a run prints it and `hecaton report` reprints it. */
+void hc_cli_print_summary(const hc_ledger_report *rep, FILE *f);
 int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
                        const char *report_path, double wall, const char *trace_path,
                        const char *heatmap_path);
@@ -83,6 +88,7 @@ int hc_cmd_compare(int argc, char **argv);
 int hc_cmd_estimate(int argc, char **argv);
 int hc_cmd_plot(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
+int hc_cmd_report(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);
 int hc_cmd_bench_train(int argc, char **argv);
 

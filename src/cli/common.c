@@ -1,5 +1,6 @@
 /* common.c: option parsing and mesh/ledger set-up shared by the commands. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -121,6 +122,48 @@ static const char *const kMemNames[NMEM] = {
     "params", "grads", "optimizer", "activations", "activations_formula", "comm_buffers",
     "params_formula", "peak_rss"};
 
+/* The cost summary of a gathered report: what a training run prints at its
+ * end and what `hecaton report` prints of a saved one. */
+void hc_cli_print_summary(const hc_ledger_report *rep, FILE *f) {
+  long n = rep->steps > 0 ? rep->steps : 1;
+  int size = rep->nodes;
+  double mx[NMEM] = {0};
+  for (int k = 0; k < rep->nmem && k < NMEM; k++)
+    for (int r = 0; r < size; r++) mx[k] = fmax(mx[k], rep->memory[(size_t)k * size + r]);
+  uint64_t sent_max = 0;
+  double nop = 0;
+  for (int r = 0; r < size; r++) {
+    if (rep->chiplet[r].sent > sent_max) sent_max = rep->chiplet[r].sent;
+    nop = fmax(nop, rep->chiplet[r].nop_time);
+  }
+  char b1[32], b2[32];
+  fprintf(f, "cost per step (%ld step(s) run; %s):\n", rep->steps,
+          rep->phantom ? "dry-run, the same schedule as a real step" : "measured");
+  if (size == 1) { /* nothing to count on links: say so rather than print zeros */
+    fprintf(f, "  one die (1x1 mesh): no die-to-die link exists, so nothing is sent; its compute,\n"
+               "  DRAM traffic, time and energy on this die follow\n");
+  } else {
+    fprintf(f, "  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
+            hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
+    hc_ledger_print(rep, f);
+  }
+  hc_cost cost;
+  hc_cost_from_report(rep, &cost);
+  hc_cost_print(&cost, n, f);
+  if (rep->nmem < NMEM) return; /* no memory columns (not a training run) */
+  fprintf(f, "memory per chiplet (largest over the mesh)      %s   closed form\n",
+          rep->phantom ? "held by a real run" : "measured         ");
+  fprintf(f, "  parameters                                    %12s   %12s\n",
+          hc_fmt_bytes(mx[MEM_PARAMS], b1, sizeof b1), hc_fmt_bytes(mx[MEM_PARAMS_FORMULA], b2, sizeof b2));
+  fprintf(f, "  gradients                                     %12s\n", hc_fmt_bytes(mx[MEM_GRADS], b1, sizeof b1));
+  fprintf(f, "  optimizer state (Adam m, v)                   %12s\n", hc_fmt_bytes(mx[MEM_OPTIM], b1, sizeof b1));
+  fprintf(f, "  activations (saved for backward + scratch)    %12s   %12s saved\n",
+          rep->phantom ? "-" : hc_fmt_bytes(mx[MEM_ACT], b1, sizeof b1),
+          hc_fmt_bytes(mx[MEM_ACT_FORMULA], b2, sizeof b2));
+  fprintf(f, "  communication buffers                         %12s\n",
+          rep->phantom ? "-" : hc_fmt_bytes(mx[MEM_BUFFERS], b1, sizeof b1));
+}
+
 int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr,
                        const char *report_path, double wall, const char *trace_path,
                        const char *heatmap_path) {
@@ -137,55 +180,29 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
 
   char err[HC_ERRLEN];
   int bad = 0;
+  hc_ledger_report rep;
+  hc_ledger_gather(&env->ledger, env->mesh.cart, &rep);
+  if (env->ledger.trace) hc_ledger_gather_events(&env->ledger, env->mesh.cart, &rep);
   if (trace_path) {
     bad = hc_trace_json(&env->ledger, env->mesh.cart, trace_path, err, sizeof err) != 0;
     if (!bad && rank == 0) printf("Chrome trace of the last step written to %s\n", trace_path);
   }
-  hc_ledger_report rep;
-  hc_ledger_gather(&env->ledger, env->mesh.cart, &rep);
   if (rank == 0) {
     /* Columns by name, chiplets in order, for the report file. */
-    double *cols = hc_malloc((size_t)size * NMEM * sizeof(double)), mx[NMEM] = {0};
-    for (int r = 0; r < size; r++)
-      for (int k = 0; k < NMEM; k++) {
-        cols[(size_t)k * size + r] = all[(size_t)r * NMEM + k];
-        if (all[(size_t)r * NMEM + k] > mx[k]) mx[k] = all[(size_t)r * NMEM + k];
-      }
-    rep.nmem = NMEM, rep.mem_names = kMemNames, rep.memory = cols, rep.steps = tr->steps_run;
-    long n = tr->steps_run > 0 ? tr->steps_run : 1;
-    uint64_t sent_max = 0;
-    for (int r = 0; r < size; r++)
-      if (rep.chiplet[r].sent > sent_max) sent_max = rep.chiplet[r].sent;
-    double nop = 0;
-    for (int r = 0; r < size; r++) nop = rep.chiplet[r].nop_time > nop ? rep.chiplet[r].nop_time : nop;
-    char b1[32], b2[32];
-    printf("cost per step (%ld step(s) run; %s):\n", tr->steps_run,
-           m->phantom ? "dry-run, the same schedule as a real step" : "measured");
-    if (size == 1) { /* nothing to count on links: say so rather than print zeros */
-      printf("  one die (1x1 mesh): no die-to-die link exists, so nothing is sent; its compute,\n"
-             "  DRAM traffic, time and energy on this die follow\n");
-    } else {
-      printf("  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
-             hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
-      hc_ledger_print(&rep, stdout);
+    double *cols = hc_malloc((size_t)size * NMEM * sizeof(double)), rss = 0;
+    for (int r = 0; r < size; r++) {
+      for (int k = 0; k < NMEM; k++) cols[(size_t)k * size + r] = all[(size_t)r * NMEM + k];
+      rss = fmax(rss, all[(size_t)r * NMEM + MEM_RSS]);
     }
-    hc_cost cost;
-    hc_cost_from_report(&rep, &cost);
-    hc_cost_print(&cost, n, stdout);
-    printf("memory per chiplet (largest over the mesh)      %s   closed form\n",
-           m->phantom ? "held by a real run" : "measured         ");
-    printf("  parameters                                    %12s   %12s\n",
-           hc_fmt_bytes(mx[MEM_PARAMS], b1, sizeof b1), hc_fmt_bytes(mx[MEM_PARAMS_FORMULA], b2, sizeof b2));
-    printf("  gradients                                     %12s\n", hc_fmt_bytes(mx[MEM_GRADS], b1, sizeof b1));
-    printf("  optimizer state (Adam m, v)                   %12s\n", hc_fmt_bytes(mx[MEM_OPTIM], b1, sizeof b1));
-    printf("  activations (saved for backward + scratch)    %12s   %12s saved\n",
-           m->phantom ? "-" : hc_fmt_bytes(mx[MEM_ACT], b1, sizeof b1),
-           hc_fmt_bytes(mx[MEM_ACT_FORMULA], b2, sizeof b2));
-    printf("  communication buffers                         %12s\n",
-           m->phantom ? "-" : hc_fmt_bytes(mx[MEM_BUFFERS], b1, sizeof b1));
-    printf("emulator: %.2f s wall, peak memory per rank %s\n", wmax,
-           hc_fmt_bytes(mx[MEM_RSS], b1, sizeof b1));
+    rep.nmem = NMEM, rep.mem_names = kMemNames, rep.memory = cols, rep.steps = tr->steps_run;
+    rep.phantom = m->phantom;
+    snprintf(rep.config, sizeof rep.config, "%s", env->config);
+    hc_cli_print_summary(&rep, stdout);
+    char b1[32];
+    printf("emulator: %.2f s wall, peak memory per rank %s\n", wmax, hc_fmt_bytes(rss, b1, sizeof b1));
     if (heatmap_path && !bad) {
+      hc_cost cost;
+      hc_cost_from_report(&rep, &cost);
       bad = hc_heatmap_svg(&rep, cost.time, heatmap_path, err, sizeof err) != 0;
       if (!bad) printf("link heatmap written to %s\n", heatmap_path);
     }

@@ -14,6 +14,7 @@ static void usage(FILE *f) {
           "  estimate            the analytic estimator: any mesh size, no ranks needed\n"
           "  plot                a CSV column against another, as an SVG line chart\n"
           "  compare             one step under several methods, side by side\n"
+          "  report              a saved run's report: summary, CSV, heatmap, trace\n"
           "  gradcheck           a method on the mesh against the single-process reference\n"
           "  bench-step          wall time of a mesh training step vs the reference\n"
           "  bench-train         GFLOP/s of a training step vs the machine's sgemm peak\n"
@@ -33,6 +34,8 @@ int main(int argc, char **argv) {
     rc = hc_cmd_plot(argc, argv);
   } else if (!strcmp(argv[1], "estimate")) {
     rc = hc_cmd_estimate(argc, argv);
+  } else if (!strcmp(argv[1], "report")) {
+    rc = hc_cmd_report(argc, argv);
   } else if (!strcmp(argv[1], "compare")) {
     rc = hc_cmd_compare(argc, argv);
   } else if (!strcmp(argv[1], "bench-step")) {

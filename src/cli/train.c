@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "hecaton/args.h"
+#include "hecaton/cost.h"
 #include "hecaton/data.h"
 #include "hecaton/model.h"
 #include "hecaton/train.h"
@@ -211,7 +212,15 @@ int hc_cmd_train(int argc, char **argv) {
     fflush(stdout);
   }
   hc_ledger_reset(&env.ledger);
-  env.ledger.trace = trace != NULL;
+  env.ledger.trace = trace != NULL || report != NULL; /* the report keeps the last step's timeline */
+  snprintf(env.config, sizeof env.config,
+           "command = train\nmethod = %s\nmesh = %dx%d\nmodel = %s (dim %d, %d layers, %d/%d heads, "
+           "ffn %d, vocab %d)\nbatch = %d x %d tokens\nsteps = %d\nmode = %s\nhardware = %s\n"
+           "schedule = %s\nchunks = %d\nsave_gathered = %d\ndata = %s\n",
+           m.name, env.mesh.topo.R, env.mesh.topo.C, cfg.name, cfg.dim, cfg.n_layers, cfg.n_heads,
+           cfg.n_kv_heads, cfg.ffn_dim, cfg.vocab_size, b, s, o.steps, dry ? "dry-run" : "data",
+           env.hw.name, hc_schedule_name((hc_schedule)o.schedule), mo.chunks, mo.save_gathered,
+           dry ? "-" : data);
   int rc = hc_train_run(&tr, &o);
   if (!rc && rank == 0 && !dry) {
     char val[32] = "not run";

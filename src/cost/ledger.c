@@ -295,10 +295,31 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
   }
 }
 
+void hc_ledger_gather_events(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int bytes = (int)(l->nevents * sizeof(hc_event)), *counts = NULL, *displs = NULL;
+  if (rank == 0) counts = hc_calloc((size_t)size, sizeof(int)), displs = hc_calloc((size_t)size, sizeof(int));
+  MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
+  int total = 0;
+  if (rank == 0) {
+    for (int r = 0; r < size; r++) displs[r] = total, total += counts[r];
+    free(out->events), free(out->event_counts);
+    out->events = hc_malloc((size_t)total + sizeof(hc_event));
+    out->event_counts = hc_malloc((size_t)size * sizeof(size_t));
+    for (int r = 0; r < size; r++) out->event_counts[r] = (size_t)counts[r] / sizeof(hc_event);
+  }
+  MPI_Gatherv(l->events, bytes, MPI_BYTE, rank == 0 ? (void *)out->events : NULL, counts, displs,
+              MPI_BYTE, 0, comm);
+  free(counts), free(displs);
+}
+
 void hc_ledger_report_free(hc_ledger_report *r) {
   free(r->link_bytes);
   free(r->chiplet);
   free(r->step_time), free(r->flops), free(r->dram_bytes), free(r->busy);
+  free(r->events), free(r->event_counts);
   memset(r, 0, sizeof *r);
 }
 

@@ -5,9 +5,13 @@
  *   /metrics/links/bytes_by_phase      uint64 [L][HC_NPHASES]
  *   /metrics/chiplets/{sent,recv,messages,hops} uint64 [N], nop_time double [N]
  *   /metrics/collectives/{calls,bytes} uint64 [K], {sim_time,wall_time} double [K]
- * L counts only links that exist; attributes name the mesh and hardware. */
+ * L counts only links that exist; attributes name the mesh and hardware.
+ *   /report/...  every field of hc_ledger_report as it is in memory (the
+ *                hardware and configuration as attributes), so that
+ *                `hecaton report` reads a run back whole (hc_ledger_read_h5). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hecaton/h5io.h"
 #include "hecaton/ledger.h"
@@ -111,11 +115,227 @@ static int fill(const hc_ledger_report *r, hid_t file) {
   return rc;
 }
 
+/* ---- the whole report, for reading back ----------------------------------- */
+
+#define F64M H5T_NATIVE_DOUBLE
+static const char *const kHwDoubles[] = {"peak_flops", "compute_eff", "sram_bytes", "pj_per_flop",
+                                         "link_bw", "link_latency", "msg_overhead", "link_eff",
+                                         "link_pj_per_bit", "io_port_bw", "dram_bw",
+                                         "dram_pj_per_bit"};
+enum { NHWD = sizeof kHwDoubles / sizeof kHwDoubles[0] };
+static double *hw_double(hc_hw *hw, int k) {
+  double *f[NHWD] = {&hw->peak_flops, &hw->compute_eff, &hw->sram_bytes, &hw->pj_per_flop,
+                     &hw->link_bw, &hw->link_latency, &hw->msg_overhead, &hw->link_eff,
+                     &hw->link_pj_per_bit, &hw->io_port_bw, &hw->dram_bw, &hw->dram_pj_per_bit};
+  return f[k];
+}
+#define TAGGED (HC_NPHASES * HC_NOPKINDS)
+static void pack6(const hc_counters *c, double *d) {
+  d[0] = (double)c->sent, d[1] = (double)c->recv, d[2] = (double)c->msgs;
+  d[3] = (double)c->hops, d[4] = c->nop_time, d[5] = c->byte_hops;
+}
+static void unpack6(const double *d, hc_counters *c) {
+  c->sent = (uint64_t)d[0], c->recv = (uint64_t)d[1], c->msgs = (uint64_t)d[2];
+  c->hops = (uint64_t)d[3], c->nop_time = d[4], c->byte_hops = d[5];
+}
+
+static int write_raw(const hc_ledger_report *r, hid_t file) {
+  size_t N = (size_t)r->nodes, nlb = (size_t)TAGGED * r->nlinks, d2[2];
+  int rc = hc_h5_write(file, "/report/link_bytes", U64, 1, &nlb, r->link_bytes);
+  double *c = hc_malloc((N > TAGGED ? N : TAGGED) * 6 * sizeof(double));
+  for (size_t n = 0; n < N; n++) pack6(&r->chiplet[n], c + 6 * n);
+  d2[0] = N, d2[1] = 6;
+  rc |= hc_h5_write(file, "/report/chiplet", F64, 2, d2, c);
+  for (int k = 0; k < TAGGED; k++) pack6(&r->tag[k / HC_NOPKINDS][k % HC_NOPKINDS], c + 6 * k);
+  d2[0] = TAGGED;
+  rc |= hc_h5_write(file, "/report/tag", F64, 2, d2, c);
+  free(c);
+  double coll[HC_NCOLLS][5];
+  for (int k = 0; k < HC_NCOLLS; k++) {
+    const hc_coll_stats *s = &r->coll[k];
+    coll[k][0] = (double)s->calls, coll[k][1] = (double)s->bytes, coll[k][2] = s->bus_bytes;
+    coll[k][3] = s->sim_time, coll[k][4] = s->wall_time;
+  }
+  d2[0] = HC_NCOLLS, d2[1] = 5;
+  rc |= hc_h5_write(file, "/report/collectives", F64, 2, d2, coll);
+  size_t nt = TAGGED;
+  rc |= hc_h5_write(file, "/report/flops_tag", F64, 1, &nt, r->flops_tag);
+  if (r->step_time) {
+    rc |= hc_h5_write(file, "/report/step_time", F64, 1, &N, r->step_time);
+    rc |= hc_h5_write(file, "/report/flops", F64, 1, &N, r->flops);
+    rc |= hc_h5_write(file, "/report/dram_bytes", F64, 1, &N, r->dram_bytes);
+    d2[0] = N, d2[1] = HC_NENGINES;
+    rc |= hc_h5_write(file, "/report/busy", F64, 2, d2, r->busy);
+  }
+  if (r->nmem > 0 && r->memory) {
+    d2[0] = (size_t)r->nmem, d2[1] = N;
+    rc |= hc_h5_write(file, "/report/memory", F64, 2, d2, r->memory);
+  }
+  if (r->events && r->event_counts) {
+    size_t ne = 0;
+    for (size_t n = 0; n < N; n++) ne += r->event_counts[n];
+    uint64_t *cnt = hc_malloc(N * sizeof(uint64_t));
+    for (size_t n = 0; n < N; n++) cnt[n] = r->event_counts[n];
+    rc |= hc_h5_write(file, "/report/events/counts", U64, 1, &N, cnt);
+    free(cnt);
+    if (ne > 0) {
+      double *t = hc_malloc(ne * 3 * sizeof(double));
+      char *names = hc_calloc(ne, sizeof r->events[0].name);
+      for (size_t e = 0; e < ne; e++) {
+        t[3 * e] = r->events[e].engine, t[3 * e + 1] = r->events[e].start, t[3 * e + 2] = r->events[e].end;
+        memcpy(names + e * sizeof r->events[0].name, r->events[e].name, sizeof r->events[0].name);
+      }
+      d2[0] = ne, d2[1] = 3;
+      rc |= hc_h5_write(file, "/report/events/engine_start_end", F64, 2, d2, t);
+      d2[1] = sizeof r->events[0].name;
+      rc |= hc_h5_write(file, "/report/events/names", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 2, d2, names);
+      free(t), free(names);
+    }
+  }
+  if (rc) return -1;
+  hid_t g = H5Gopen2(file, "/report", H5P_DEFAULT);
+  rc |= hc_h5_attr_write_int(g, "version", 1);
+  rc |= hc_h5_attr_write_int(g, "rows", r->topo.R);
+  rc |= hc_h5_attr_write_int(g, "cols", r->topo.C);
+  rc |= hc_h5_attr_write_int(g, "io_edges", r->topo.io_edges);
+  rc |= hc_h5_attr_write_int(g, "nlinks", r->nlinks);
+  rc |= hc_h5_attr_write_int(g, "steps", r->steps);
+  rc |= hc_h5_attr_write_int(g, "phantom", r->phantom);
+  rc |= hc_h5_attr_write_string(g, "configuration", r->config);
+  rc |= hc_h5_attr_write_string(g, "hardware", r->hw.name);
+  rc |= hc_h5_attr_write_int(g, "element_bytes", r->hw.elem_bytes);
+  for (int k = 0; k < NHWD; k++) rc |= hc_h5_attr_write_double(g, kHwDoubles[k], *hw_double((hc_hw *)&r->hw, k));
+  if (r->nmem > 0 && r->memory) {
+    char names[512] = "";
+    for (int k = 0; k < r->nmem; k++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "", r->mem_names[k]);
+    rc |= hc_h5_attr_write_string(g, "memory_names", names);
+  }
+  H5Gclose(g);
+  return rc;
+}
+
+/* One whole dataset of doubles with n elements into *out (allocated). */
+static int read_doubles(hid_t f, const char *name, size_t n, double **out) {
+  int nd;
+  size_t dims[4], got = 1;
+  void *data;
+  if (hc_h5_read(f, name, H5T_NATIVE_DOUBLE, &nd, dims, &data)) return -1;
+  for (int k = 0; k < nd; k++) got *= dims[k];
+  if (got != n) {
+    free(data);
+    return -1;
+  }
+  *out = data;
+  return 0;
+}
+
+int hc_ledger_read_h5(const char *path, hc_ledger_report *r, char *err, size_t errlen) {
+  memset(r, 0, sizeof *r);
+  FILE *probe = fopen(path, "rb");
+  if (!probe) return hc_err(err, errlen, "%s: no such report file", path);
+  fclose(probe);
+  hid_t f = hc_h5_open_read(path);
+  if (f < 0) return hc_err(err, errlen, "%s: not a readable HDF5 file (corrupted or truncated?)", path);
+  hid_t g = H5Lexists(f, "/report", H5P_DEFAULT) > 0 ? H5Gopen2(f, "/report", H5P_DEFAULT) : -1;
+  if (g < 0) {
+    H5Fclose(f);
+    return hc_err(err, errlen, "%s: no /report group (not a run report of this hecaton version)", path);
+  }
+  long long R = 0, C = 0, io = 0, nl = 0, steps = 0, ph = 0, eb = 0;
+  int bad = hc_h5_attr_read_int(g, "rows", &R) || hc_h5_attr_read_int(g, "cols", &C) ||
+            hc_h5_attr_read_int(g, "io_edges", &io) || hc_h5_attr_read_int(g, "nlinks", &nl) ||
+            hc_h5_attr_read_int(g, "steps", &steps) || hc_h5_attr_read_int(g, "phantom", &ph) ||
+            hc_h5_attr_read_int(g, "element_bytes", &eb) ||
+            hc_h5_attr_read_string(g, "hardware", r->hw.name, sizeof r->hw.name);
+  for (int k = 0; k < NHWD && !bad; k++) bad = hc_h5_attr_read_double(g, kHwDoubles[k], hw_double(&r->hw, k));
+  if (!bad && hc_h5_attr_read_string(g, "configuration", r->config, sizeof r->config)) r->config[0] = '\0';
+  bad = bad || R < 1 || C < 1 || R * C > (1 << 20) || nl != (long long)HC_LINK_SLOTS * R * C;
+  size_t N = bad ? 0 : (size_t)(R * C);
+  if (!bad) {
+    r->topo.R = (int)R, r->topo.C = (int)C, r->topo.io_edges = (unsigned)io;
+    r->hw.io_edges = (unsigned)io, r->hw.elem_bytes = (int)eb;
+    r->nodes = (int)N, r->nlinks = (int)nl, r->steps = steps, r->phantom = (int)ph;
+    int nd;
+    size_t dims[4];
+    void *lb = NULL;
+    double *chip = NULL, *tag = NULL, *coll = NULL, *ft = NULL;
+    bad = hc_h5_read(f, "/report/link_bytes", H5T_NATIVE_UINT64, &nd, dims, &lb) != 0 ||
+          nd != 1 || dims[0] != (size_t)TAGGED * (size_t)nl;
+    r->link_bytes = lb;
+    bad = bad || read_doubles(f, "/report/chiplet", N * 6, &chip) ||
+          read_doubles(f, "/report/tag", TAGGED * 6, &tag) ||
+          read_doubles(f, "/report/collectives", HC_NCOLLS * 5, &coll) ||
+          read_doubles(f, "/report/flops_tag", TAGGED, &ft) ||
+          read_doubles(f, "/report/step_time", N, &r->step_time) ||
+          read_doubles(f, "/report/flops", N, &r->flops) ||
+          read_doubles(f, "/report/dram_bytes", N, &r->dram_bytes) ||
+          read_doubles(f, "/report/busy", N * HC_NENGINES, &r->busy);
+    if (!bad) {
+      r->chiplet = hc_calloc(N, sizeof *r->chiplet);
+      for (size_t n = 0; n < N; n++) unpack6(chip + 6 * n, &r->chiplet[n]);
+      for (int k = 0; k < TAGGED; k++) unpack6(tag + 6 * k, &r->tag[k / HC_NOPKINDS][k % HC_NOPKINDS]);
+      for (int k = 0; k < HC_NCOLLS; k++) {
+        hc_coll_stats *s = &r->coll[k];
+        s->calls = (uint64_t)coll[5 * k], s->bytes = (uint64_t)coll[5 * k + 1];
+        s->bus_bytes = coll[5 * k + 2], s->sim_time = coll[5 * k + 3], s->wall_time = coll[5 * k + 4];
+      }
+      memcpy(r->flops_tag, ft, sizeof r->flops_tag);
+    }
+    free(chip), free(tag), free(coll), free(ft);
+  }
+  /* Optional parts: memory columns and the last step's events. */
+  if (!bad && !hc_h5_attr_read_string(g, "memory_names", r->mem_names_buf, sizeof r->mem_names_buf)) {
+    int n = 0;
+    for (char *p = r->mem_names_buf; p && *p && n < 16; n++) {
+      r->mem_name_ptrs[n] = p;
+      p = strchr(p, ',');
+      if (p) *p++ = '\0';
+    }
+    if (n > 0 && !read_doubles(f, "/report/memory", (size_t)n * N, &r->memory))
+      r->nmem = n, r->mem_names = r->mem_name_ptrs;
+  }
+  if (!bad && H5Lexists(f, "/report/events", H5P_DEFAULT) > 0) {
+    int nd;
+    size_t dims[4];
+    void *cnt = NULL, *names = NULL;
+    double *t = NULL;
+    if (!hc_h5_read(f, "/report/events/counts", H5T_NATIVE_UINT64, &nd, dims, &cnt) && dims[0] == N) {
+      size_t ne = 0;
+      r->event_counts = hc_malloc(N * sizeof(size_t));
+      for (size_t n = 0; n < N; n++) ne += r->event_counts[n] = (size_t)((uint64_t *)cnt)[n];
+      r->events = hc_calloc(ne + 1, sizeof(hc_event));
+      if (ne > 0 && (read_doubles(f, "/report/events/engine_start_end", ne * 3, &t) ||
+                     hc_h5_read(f, "/report/events/names", H5T_NATIVE_UCHAR, &nd, dims, &names) ||
+                     dims[0] != ne || dims[1] != sizeof r->events[0].name)) {
+        bad = 1;
+      } else {
+        for (size_t e = 0; e < ne; e++) {
+          r->events[e].engine = (int)t[3 * e], r->events[e].start = t[3 * e + 1];
+          r->events[e].end = t[3 * e + 2];
+          memcpy(r->events[e].name, (char *)names + e * sizeof r->events[0].name, sizeof r->events[0].name);
+          r->events[e].name[sizeof r->events[0].name - 1] = '\0';
+        }
+      }
+    }
+    free(cnt), free(names), free(t);
+  }
+  H5Gclose(g);
+  H5Fclose(f);
+  if (bad) {
+    free(r->memory);
+    hc_ledger_report_free(r);
+    return hc_err(err, errlen, "%s: the report is incomplete or corrupted (a /report field is missing "
+                  "or misshapen)", path);
+  }
+  return 0;
+}
+
 int hc_ledger_write_h5(const hc_ledger_report *r, const char *path, char *err,
                        size_t errlen) {
   char tmp[4096];
   hid_t f = hc_h5_create_tmp(path, MPI_COMM_NULL, tmp, sizeof tmp);
-  int ok = f >= 0 && fill(r, f) == 0;
+  int ok = f >= 0 && fill(r, f) == 0 && write_raw(r, f) == 0;
   if (hc_h5_finish(f, tmp, path, MPI_COMM_NULL, ok))
     return hc_err(err, errlen, "%s: cannot write the HDF5 report", path);
   return 0;

@@ -146,3 +146,5 @@ hc_hec_script(crash_during_checkpoint 300 crash_safety.sh
               ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/crash)
 # One flipped bit in a token file or a checkpoint is reported, not trained on.
 hc_hec_script(bitflip_reported 180 bitflip.sh ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/bitflip)
+# hecaton report: a saved run read back (text, CSV, pictures, bad input).
+hc_hec_script(report_reads_run_back 180 report.sh ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/report)
