@@ -27,5 +27,6 @@ awk -F, 'NR > 1 { printf "%-14s %-18s %4s %16.4g %14.4f %14.4f\n", $1, $8, $9, $
 awk -F, 'NR == 1 { print "series,micro_batches,dram_bytes,step_time_s"; next } { print $1 " " $8 "," $9 "," $23 "," $15 }' \
   "$csv" > "$out/dram-plot.csv"
 hc_mpirun 1 plot --csv "$out/dram-plot.csv" --x micro_batches --y dram_bytes --series series --log-x --log-y \
-  --x-label "micro-batches per step" --y-label "DRAM bytes per step (whole mesh)" \
+  --x-label "micro-batches per step M" --y-label "DRAM traffic per step, whole mesh (B)" \
+  --legend-title "model, schedule" \
   --title "DRAM traffic: micro-batch-major vs layer-major (Hecaton, 8x8)" --out "$out/dram-schedule.svg"
