@@ -5,8 +5,11 @@
 # layer's weights loaded once per step, all micro-batches run through it),
 # for 1 to 32 micro-batches: DRAM bytes and the step's simulated time.
 # Writes build/dram/dram-schedule.csv and build/dram/dram-schedule.svg.
+# Under Slurm: sbatch --ntasks=1 jobs/dram-schedule.sh (estimates only: one task).
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+# Under sbatch this script runs from a copy in Slurm's spool directory: then
+# the repository is HECATON_ROOT or the directory the job was submitted from.
+. "$([ -f "$(dirname "$0")/lib.sh" ] && dirname "$0" || echo "${HECATON_ROOT:-${SLURM_SUBMIT_DIR:-.}}/jobs")/lib.sh"
 hc_deps
 hc_build
 cd "$HC_ROOT"

@@ -12,6 +12,8 @@ hc_log() { printf '[hecaton] %s\n' "$*"; }
 
 # Install only what is missing (apt-get needs root; sudo is used if present).
 hc_deps() {
+  # In a Slurm job (a compute node), packages are the cluster's business.
+  [ -n "${SLURM_JOB_ID:-}" ] && return 0
   local missing=""
   for p in $HC_PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -25,6 +27,10 @@ hc_deps() {
 }
 
 hc_build() {
+  if [ -n "${SLURM_JOB_ID:-}" ] && [ -x "$HC_BUILD/hecaton" ]; then
+    hc_log "Slurm job $SLURM_JOB_ID: using the build in $HC_BUILD as it is"
+    return 0
+  fi
   hc_log "building in $HC_BUILD"
   cmake -S "$HC_ROOT" -B "$HC_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$HC_BUILD" -j "$(nproc)"
@@ -39,9 +45,17 @@ if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 
-# hc_mpirun NP ARGS...: the hecaton binary on NP ranks.
+# hc_mpirun NP ARGS...: the hecaton binary on NP ranks. In a Slurm job
+# (sbatch --ntasks=64 jobs/<job>.sh) srun starts them, one task per
+# chiplet, with srun's --mpi plugin HECATON_SRUN_MPI (default pmix, what
+# Debian's OpenMPI needs); HECATON_LAUNCH=mpirun uses OpenMPI's mpirun in
+# the allocation instead.
 hc_mpirun() {
   local np=$1
   shift
-  mpirun --oversubscribe -np "$np" "$HC_BUILD/hecaton" "$@"
+  if [ -n "${SLURM_JOB_ID:-}" ] && [ "${HECATON_LAUNCH:-srun}" = srun ]; then
+    srun --mpi="${HECATON_SRUN_MPI:-pmix}" --ntasks="$np" "$HC_BUILD/hecaton" "$@"
+  else
+    mpirun --oversubscribe -np "$np" "$HC_BUILD/hecaton" "$@"
+  fi
 }

@@ -7,8 +7,11 @@
 # 32000; 32 sequences of 1024 tokens per step on the standard package.
 # Writes build/weak/weak-scaling.csv and build/weak/weak-scaling*.svg.
 # Under Slurm: sbatch --ntasks=64 jobs/weak-scaling.sh (the dry-runs use 64).
+# WEAK_SIDES (default "2 4 8 16 32") and WEAK_DRY_SIDES ("2 4 8") choose the meshes.
 set -euo pipefail
-. "$(dirname "$0")/lib.sh"
+# Under sbatch this script runs from a copy in Slurm's spool directory: then
+# the repository is HECATON_ROOT or the directory the job was submitted from.
+. "$([ -f "$(dirname "$0")/lib.sh" ] && dirname "$0" || echo "${HECATON_ROOT:-${SLURM_SUBMIT_DIR:-.}}/jobs")/lib.sh"
 hc_deps
 hc_build
 cd "$HC_ROOT"
@@ -16,7 +19,7 @@ out=$HC_BUILD/weak
 mkdir -p "$out"
 csv=$out/weak-scaling.csv
 rm -f "$csv" "$out"/dry-*.csv
-for n in 2 4 8 16 32; do
+for n in ${WEAK_SIDES:-2 4 8 16 32}; do
   cat > "$out/weak-$n.ini" <<INI
 ; weak-scaling model for an ${n}x${n} mesh: h/n = 512 (jobs/weak-scaling.sh)
 [model]
@@ -35,7 +38,7 @@ INI
     --method hecaton,megatron,megatron-sp,summa --csv "$csv"
 done
 # Dry-runs of the same step confirm the estimator where ranks fit this machine.
-for n in 2 4 8; do
+for n in ${WEAK_DRY_SIDES:-2 4 8}; do
   for method in hecaton megatron; do
     hc_log "dry-run: $method on ${n}x${n}"
     hc_mpirun $((n * n)) train --method $method --mesh ${n}x${n} --model "$out/weak-$n.ini" \
