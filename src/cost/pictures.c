@@ -1,7 +1,8 @@
 /* pictures.c: what people would rather look at than tables: a per-link
  * utilisation heatmap of the mesh (SVG, written here, no plotting library)
  * and a Chrome trace of a step (JSON, one process per chiplet, one thread
- * per engine, microseconds) that opens in Perfetto or chrome://tracing. */
+ * per engine, microseconds; written by trace.c) that opens in Perfetto or
+ * chrome://tracing. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,17 +44,6 @@ static void xml_text(FILE *f, const char *s) {
     else if (*s == '>') fputs("&gt;", f);
     else if (*s == '"') fputs("&quot;", f);
     else fputc(*s, f);
-  }
-}
-
-/* A JSON string's contents: quotes, backslashes and control characters
- * escaped; at most n bytes (event names are fixed-size arrays). */
-static void json_text(FILE *f, const char *s, size_t n) {
-  for (size_t i = 0; i < n && s[i]; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-    else if (c < 0x20) fprintf(f, "\\u%04x", c);
-    else fputc(c, f);
   }
 }
 
@@ -232,9 +222,8 @@ int hc_trace_json(const hc_ledger *l, MPI_Comm comm, const char *path, char *err
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  int n = (int)l->nevents, *counts = NULL, *displs = NULL, total = 0;
+  int bytes = (int)(l->nevents * sizeof(hc_event)), *counts = NULL, *displs = NULL, total = 0;
   if (rank == 0) counts = hc_malloc((size_t)size * sizeof(int)), displs = hc_malloc((size_t)size * sizeof(int));
-  int bytes = n * (int)sizeof(hc_event);
   MPI_Gather(&bytes, 1, MPI_INT, counts, 1, MPI_INT, 0, comm);
   char *all = NULL;
   if (rank == 0) {
@@ -243,44 +232,11 @@ int hc_trace_json(const hc_ledger *l, MPI_Comm comm, const char *path, char *err
   }
   MPI_Gatherv(l->events, bytes, MPI_BYTE, all, counts, displs, MPI_BYTE, 0, comm);
   int bad = 0;
-  if (rank == 0) {
-    char tmp[4096];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
-    if (!f) {
-      bad = hc_err(err, errlen, "%s: cannot write", path) != 0;
-    } else {
-      double t0 = INFINITY;
-      for (int r = 0; r < size; r++)
-        for (int k = 0; k < counts[r] / (int)sizeof(hc_event); k++)
-          t0 = fmin(t0, ((hc_event *)(all + displs[r]))[k].start);
-      /* Metadata first (names, and rows in mesh order), every event with
-       * ph, pid, tid, ts; times in microseconds from the earliest start. */
-      fprintf(f, "{\"displayTimeUnit\": \"ns\", \"otherData\": {\"mesh\": \"%dx%d\", "
-                 "\"clock\": \"simulated\"}, \"traceEvents\": [\n", l->topo.R, l->topo.C);
-      int first = 1;
-      for (int r = 0; r < size; r++) {
-        fprintf(f, "%s{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"ts\": 0, "
-                   "\"args\": {\"name\": \"chiplet (%d,%d)\"}}",
-                first ? "" : ",\n", r, r / l->topo.C, r % l->topo.C);
-        fprintf(f, ",\n{\"name\": \"process_sort_index\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"ts\": 0, "
-                   "\"args\": {\"sort_index\": %d}}", r, r);
-        first = 0;
-        for (int e = 0; e < HC_NENGINES; e++)
-          fprintf(f, ",\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"ts\": 0, "
-                     "\"args\": {\"name\": \"%s\"}}", r, e, hc_engine_name(e));
-        const hc_event *ev = (const hc_event *)(all + displs[r]);
-        for (int k = 0; k < counts[r] / (int)sizeof(hc_event); k++) {
-          double ts = (ev[k].start - t0) * 1e6, dur = (ev[k].end - ev[k].start) * 1e6;
-          fprintf(f, ",\n{\"name\": \"");
-          json_text(f, ev[k].name, sizeof ev[k].name);
-          fprintf(f, "\", \"cat\": \"%s\", \"ph\": \"X\", \"pid\": %d, \"tid\": %d, \"ts\": %.6f, \"dur\": %.6f}",
-                  hc_engine_name(ev[k].engine), r, ev[k].engine, ts > 0 ? ts : 0, dur > 0 ? dur : 0);
-        }
-      }
-      fprintf(f, "\n]}\n");
-      if (close_rename(f, tmp, path)) bad = hc_err(err, errlen, "%s: cannot write", path) != 0;
-    }
-    free(all), free(counts), free(displs);
+  if (rank == 0) { /* one writer for a run and for a report read back (trace.c) */
+    size_t *n = hc_malloc((size_t)size * sizeof(size_t));
+    for (int r = 0; r < size; r++) n[r] = (size_t)counts[r] / sizeof(hc_event);
+    bad = hc_trace_json_events(&l->topo, size, n, (const hc_event *)all, path, err, errlen) != 0;
+    free(n), free(all), free(counts), free(displs);
   }
   return bad ? -1 : 0;
 }
