@@ -15,4 +15,9 @@ int hc_arg_int(const char *s, const char *name, int min, int *out, char *err, si
 int hc_arg_double(const char *s, const char *name, double min, double *out, char *err,
                   size_t errlen);
 
+/* An output path that can be written: found out before a run rather than
+ * after it, by creating and removing "<path>.probe.tmp" (the path itself is
+ * left as it is). 0, or -1 with "<path>: cannot be written ..." in err. */
+int hc_arg_output(const char *path, char *err, size_t errlen);
+
 #endif

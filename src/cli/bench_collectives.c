@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/util.h"
 
 static void help(void) {
@@ -71,10 +72,13 @@ int hc_cmd_bench_collectives(int argc, char **argv) {
   }
   if (!bad && hc_parse_algo(algo, &o.algo))
     bad = hc_err(err, sizeof err, "--algo '%s': expected ring or bidir", algo) != 0;
-  if (!bad && (hc_parse_size(minsz, &lo) || hc_parse_size(maxsz, &hi) || lo < 1 || lo > hi))
-    bad = hc_err(err, sizeof err, "--min-size/--max-size: expected sizes like 1K, 64M with min <= max") != 0;
-  if (!bad && iters_s && ((iters = atoi(iters_s)) < 1))
-    bad = hc_err(err, sizeof err, "--iters '%s': expected a positive integer", iters_s) != 0;
+  if (!bad && (hc_parse_size(minsz, &lo) || lo < 1))
+    bad = hc_err(err, sizeof err, "--min-size '%s': expected a size like 1K or 64M", minsz) != 0;
+  if (!bad && hc_parse_size(maxsz, &hi))
+    bad = hc_err(err, sizeof err, "--max-size '%s': expected a size like 1K or 64M", maxsz) != 0;
+  if (!bad && lo > hi)
+    bad = hc_err(err, sizeof err, "--min-size %s is above --max-size %s", minsz, maxsz) != 0;
+  bad = bad || hc_arg_int(iters_s, "--iters", 1, &iters, err, sizeof err);
   int want[3] = {strstr(groups, "row") != NULL, strstr(groups, "column") != NULL,
                  strstr(groups, "mesh") != NULL};
   if (!bad && !want[0] && !want[1] && !want[2])

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/optim.h"
 #include "hecaton/rng.h"
 #include "hecaton/util.h"
@@ -53,9 +54,10 @@ int hc_cmd_bench_step(int argc, char **argv) {
              "  single-process reference on rank 0 with one BLAS thread per rank of the run.\n");
     return 0;
   }
-  int b = atoi(bs), s = atoi(ss), steps = atoi(steps_s);
-  if (!bad && (b < 1 || s < 1 || steps < 1))
-    bad = hc_err(err, sizeof err, "--batch, --seq and --steps must be positive integers") != 0;
+  int b = 0, s = 0, steps = 0;
+  bad = bad || hc_arg_int(bs, "--batch", 1, &b, err, sizeof err) ||
+        hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
+        hc_arg_int(steps_s, "--steps", 1, &steps, err, sizeof err);
   hc_model_config cfg;
   if (!bad) bad = hc_model_config_load(hc_cli_model_path(model, buf, sizeof buf), &cfg, err, sizeof err) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;

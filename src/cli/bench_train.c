@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/model.h"
 #include "hecaton/optim.h"
 #include "hecaton/rng.h"
@@ -46,9 +47,10 @@ int hc_cmd_bench_train(int argc, char **argv) {
              "  reference and compares its GFLOP/s with a 2048^3 cblas_sgemm in the same run.\n");
     return 0;
   }
-  int b = atoi(bs), s = atoi(ss), steps = atoi(steps_s);
-  if (!bad && (b < 1 || s < 1 || steps < 1))
-    bad = hc_err(err, sizeof err, "--batch, --seq and --steps must be positive integers") != 0;
+  int b = 0, s = 0, steps = 0;
+  bad = bad || hc_arg_int(bs, "--batch", 1, &b, err, sizeof err) ||
+        hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
+        hc_arg_int(steps_s, "--steps", 1, &steps, err, sizeof err);
   if (!bad && size != 1) bad = hc_err(err, sizeof err, "bench-train runs on one rank (mpirun -np 1)") != 0;
   hc_model_config cfg;
   if (!bad) bad = hc_model_config_load(hc_cli_find_file(model, buf, sizeof buf), &cfg, err, sizeof err) != 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/cost.h"
 #include "hecaton/flops.h"
 #include "hecaton/rng.h"
@@ -104,7 +105,7 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
 int hc_cmd_compare(int argc, char **argv) {
   const char *model = "tiny-64", *mesh = NULL, *methods = "hecaton,megatron,megatron-sp,summa",
              *bs = NULL, *ss = NULL, *dry_s = NULL, *hw = "models/hw/standard.ini", *csv = NULL,
-             *helpf = NULL, *sched_s = "layer", *micro_s = "0";
+             *helpf = NULL, *sched_s = "layer", *micro_s = NULL;
   const hc_cli_opt opts[] = {{"--model", 1, &model}, {"--mesh", 1, &mesh},
                              {"--methods", 1, &methods}, {"--batch", 1, &bs}, {"--seq", 1, &ss},
                              {"--dry-run", 0, &dry_s}, {"--hw", 1, &hw}, {"--csv", 1, &csv},
@@ -128,7 +129,19 @@ int hc_cmd_compare(int argc, char **argv) {
     strcpy(list, methods);
     for (char *t = strtok(list, ","); t && nm < 8; t = strtok(NULL, ",")) names[nm++] = t;
     if (nm == 0) bad = hc_err(err, sizeof err, "--methods: give at least one method") != 0;
+    /* A misspelt name is an error, not a row that "cannot run". */
+    for (int k = 0; k < nm && !bad; k++)
+      if (strcmp(names[k], "hecaton") && strcmp(names[k], "megatron") &&
+          strcmp(names[k], "megatron-sp") && strcmp(names[k], "summa") && strcmp(names[k], "single"))
+        bad = hc_err(err, sizeof err,
+                     "--methods: '%s': expected hecaton, megatron, megatron-sp, summa or single",
+                     names[k]) != 0;
   }
+  int b = 0, s = 0, micro = 0;
+  bad = bad || hc_arg_int(bs, "--batch", 1, &b, err, sizeof err) ||
+        hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
+        hc_arg_int(micro_s, "--micro-batches", 0, &micro, err, sizeof err);
+  if (!bad && csv && rank == 0) bad = hc_arg_output(csv, err, sizeof err) != 0;
   hc_schedule sched;
   if (!bad && hc_parse_schedule(sched_s, &sched))
     bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched_s) != 0;
@@ -137,19 +150,14 @@ int hc_cmd_compare(int argc, char **argv) {
   hc_cli_common co = {.mesh = mesh, .hw_path = hw, .phantom = dry};
   hc_cli_env env;
   if (hc_cli_env_init(&env, &co)) return 1;
-  int R = env.mesh.topo.R, C = env.mesh.topo.C, b, s;
+  int R = env.mesh.topo.R, C = env.mesh.topo.C;
   int l = R > C ? R : C;
   while (l % R || l % C) l++;
-  b = bs ? atoi(bs) : 2 * l;
-  s = ss ? atoi(ss) : (cfg.max_seq_len < 64 ? cfg.max_seq_len : 64);
-  bad = b < 1 || s < 1;
-  if (hc_agree(MPI_COMM_WORLD, bad ? "--batch and --seq must be positive integers" : NULL)) {
-    hc_cli_env_free(&env);
-    return 1;
-  }
+  if (!bs) b = 2 * l;
+  if (!ss) s = cfg.max_seq_len < 64 ? cfg.max_seq_len : 64;
   row rows[8];
   double t0 = hc_wtime();
-  for (int k = 0; k < nm; k++) measure(&env, names[k], &cfg, b, s, dry, sched, atoi(micro_s), &rows[k]);
+  for (int k = 0; k < nm; k++) measure(&env, names[k], &cfg, b, s, dry, sched, micro, &rows[k]);
   int rc = 0;
   if (rank == 0) {
     const row *ref = NULL;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/estimate.h"
 #include "hecaton/util.h"
 
@@ -27,7 +28,7 @@ static int estimate_rows(hc_estimate_in *in_, const char *methods, const char *c
 
 int hc_cmd_estimate(int argc, char **argv) {
   const char *model = "tiny-64", *mesh = "2x2", *methods = "hecaton", *hw = "models/hw/standard.ini",
-             *bs = NULL, *ss = NULL, *ks = "1", *save_g = NULL, *sched = "layer", *micro = "0",
+             *bs = NULL, *ss = NULL, *ks = NULL, *save_g = NULL, *sched = "layer", *micro = NULL,
              *csv = NULL, *helpf = NULL;
   const hc_cli_opt opts[] = {{"--model", 1, &model},  {"--mesh", 1, &mesh},     {"--method", 1, &methods},
                              {"--hw", 1, &hw},        {"--batch", 1, &bs},      {"--seq", 1, &ss},
@@ -48,20 +49,27 @@ int hc_cmd_estimate(int argc, char **argv) {
   if (!bad) bad = hc_parse_mesh(mesh, &in.R, &in.C, err, sizeof err) != 0;
   if (!bad && hc_parse_schedule(sched, &in.schedule))
     bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched) != 0;
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
-  int l = in.R > in.C ? in.R : in.C;
-  while (l % in.R || l % in.C) l++;
-  in.b = bs ? atoi(bs) : 2 * l;
-  in.s = ss ? atoi(ss) : (in.cfg.max_seq_len < 2048 ? in.cfg.max_seq_len : 2048);
-  in.chunks = atoi(ks), in.save_gathered = save_g != NULL, in.micro_batches = atoi(micro);
-  if (in.b < 1 || in.s < 1 || in.s > in.cfg.max_seq_len || in.chunks < 1 || in.micro_batches < 0)
-    bad = hc_err(err, sizeof err, "--batch, --seq (<= max_seq_len %d), --chunks and --micro-batches "
-                 "must be positive integers", in.cfg.max_seq_len) != 0;
+  int l = 1;
+  if (!bad) {
+    l = in.R > in.C ? in.R : in.C;
+    while (l % in.R || l % in.C) l++;
+  }
+  in.b = 2 * l, in.s = in.cfg.max_seq_len < 2048 ? in.cfg.max_seq_len : 2048;
+  in.chunks = 1, in.save_gathered = save_g != NULL, in.micro_batches = 0;
+  bad = bad || hc_arg_int(bs, "--batch", 1, &in.b, err, sizeof err) ||
+        hc_arg_int(ss, "--seq", 1, &in.s, err, sizeof err) ||
+        hc_arg_int(ks, "--chunks", 1, &in.chunks, err, sizeof err) ||
+        hc_arg_int(micro, "--micro-batches", 0, &in.micro_batches, err, sizeof err);
+  if (!bad && in.s > in.cfg.max_seq_len)
+    bad = hc_err(err, sizeof err, "--seq %d is longer than the model's max_seq_len %d", in.s,
+                 in.cfg.max_seq_len) != 0;
   char mlist[256];
   snprintf(mlist, sizeof mlist, "%s", methods);
   for (char *t = strtok(mlist, ","); t && !bad; t = strtok(NULL, ","))
     if (strcmp(t, "hecaton") && strcmp(t, "megatron") && strcmp(t, "megatron-sp") && strcmp(t, "summa"))
       bad = hc_err(err, sizeof err, "--method '%s': expected hecaton, megatron, megatron-sp or summa", t) != 0;
+  if (!bad && csv && rank == 0) /* find out now that the CSV cannot be written */
+    bad = hc_arg_output(csv, err, sizeof err) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
   int rc = rank == 0 ? estimate_rows(&in, methods, csv) : 0;
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/args.h"
 #include "hecaton/compare.h"
 #include "hecaton/model.h"
 #include "hecaton/optim.h"
@@ -52,14 +53,6 @@ static void header(const char *what, double rtol) {
          "worst", "mesh", "reference", "");
 }
 
-static int parse_pos(const char *s, int *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end || v < 1 || v > 1 << 20) return -1;
-  *out = (int)v;
-  return 0;
-}
-
 int hc_cmd_gradcheck(int argc, char **argv) {
   const char *method = "hecaton", *model = "tiny-64", *mesh = NULL, *bs = NULL, *ss = "16",
              *ks = "2", *rt = NULL, *seed_s = "1234", *algo = "ring", *save_g = NULL,
@@ -80,8 +73,9 @@ int hc_cmd_gradcheck(int argc, char **argv) {
   }
   hc_cli_common co = {.mesh = mesh, .hw_path = hw};
   int s = 0, K = 0, seed = 0;
-  if (!bad && (parse_pos(ss, &s) || parse_pos(ks, &K) || parse_pos(seed_s, &seed)))
-    bad = hc_err(err, sizeof err, "--seq, --steps and --seed take positive integers") != 0;
+  bad = bad || hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
+        hc_arg_int(ks, "--steps", 1, &K, err, sizeof err) ||
+        hc_arg_int(seed_s, "--seed", 1, &seed, err, sizeof err);
   if (!bad && hc_parse_algo(algo, &co.algo))
     bad = hc_err(err, sizeof err, "--algo '%s': expected ring or bidir", algo) != 0;
   double rtol_g = 1e-4, rtol_p = 1e-3;
@@ -97,7 +91,7 @@ int hc_cmd_gradcheck(int argc, char **argv) {
   if (hc_cli_env_init(&env, &co)) return 1;
   int R = env.mesh.topo.R, C = env.mesh.topo.C, b = 0;
   if (bs) {
-    if (parse_pos(bs, &b)) bad = hc_err(err, sizeof err, "--batch '%s': expected a positive integer", bs) != 0;
+    bad = hc_arg_int(bs, "--batch", 1, &b, err, sizeof err) != 0;
   } else {
     int l = R > C ? R : C;
     while (l % R || l % C) l++;
@@ -119,8 +113,7 @@ int hc_cmd_gradcheck(int argc, char **argv) {
   }
 
   hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = 1};
-  if (chunks_s && (parse_pos(chunks_s, &mo.chunks)))
-    bad = hc_err(err, sizeof err, "--chunks '%s': expected a positive integer", chunks_s) != 0;
+  bad = hc_arg_int(chunks_s, "--chunks", 1, &mo.chunks, err, sizeof err) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
     hc_cli_env_free(&env);
     return 1;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hecaton/util.h"
@@ -29,5 +30,17 @@ int hc_arg_double(const char *s, const char *name, double min, double *out, char
   if (*s == '\0' || *end != '\0' || !isfinite(v) || !(v >= min))
     return hc_err(err, errlen, "%s '%s': expected a number >= %g", name, s, min);
   *out = v;
+  return 0;
+}
+
+int hc_arg_output(const char *path, char *err, size_t errlen) {
+  char probe[4096];
+  if (snprintf(probe, sizeof probe, "%s.probe.tmp", path) >= (int)sizeof probe)
+    return hc_err(err, errlen, "%s: path too long", path);
+  FILE *f = fopen(probe, "w");
+  if (!f)
+    return hc_err(err, errlen, "%s: cannot be written (directory missing or not writable?)", path);
+  fclose(f);
+  remove(probe);
   return 0;
 }
