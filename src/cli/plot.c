@@ -116,15 +116,15 @@ static int ticks(double lo, double hi, int logscale, double *t) {
         if (lv >= lo - 1e-9 && lv <= hi + 1e-9) t[n++] = v;
       }
     }
-    if (n >= 2) return n;
-    n = 0; /* less than a decade around no round value: the ends */
-    t[n++] = pow(10, lo), t[n++] = pow(10, hi);
-    return n;
+    if (n >= 3) return n;
+    /* Under a decade or so: round values evenly spaced in value instead. */
+    lo = pow(10, lo), hi = pow(10, hi);
   }
   double raw = (hi - lo) / 5, p = pow(10, floor(log10(raw))), step = p;
   if (raw / p > 5) step = 10 * p;
   else if (raw / p > 2) step = 5 * p;
   else if (raw / p > 1) step = 2 * p;
+  n = 0;
   for (double v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step && n < MAXTICK; v += step)
     t[n++] = fabs(v) < 1e-12 * step ? 0 : v;
   return n;
@@ -207,7 +207,9 @@ int hc_cmd_plot(int argc, char **argv) {
     }
   }
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
-  if (rank != 0) return 0;
+  /* Rank 0 draws; the others wait for its verdict, so that every rank
+   * exits with the same status and rank 0 prints the one message. */
+  if (rank != 0) return hc_agree(MPI_COMM_WORLD, NULL) ? 1 : 0;
 
   /* Points, series and ranges (in axis units). */
   const char *names[MAXSER];
@@ -236,8 +238,9 @@ int hc_cmd_plot(int argc, char **argv) {
     x0 = fmin(x0, tx), x1 = fmax(x1, tx), y0 = fmin(y0, ty), y1 = fmax(y1, ty);
   }
   if (np == 0) {
-    fprintf(stderr, "hecaton: error: %s: nothing to plot\n", csv);
-    return 1;
+    hc_err(err, sizeof err, "%s: no numbers to plot in columns %s, %s%s", csv, xs, ys,
+           logx || logy ? " (values <= 0 are left out on a log axis)" : "");
+    return hc_agree(MPI_COMM_WORLD, err) ? 1 : 0;
   }
   if (dropped)
     fprintf(stderr, "hecaton: warning: %s: %d row(s) left out (empty, not numeric%s, or past %d series)\n",
@@ -277,8 +280,8 @@ int hc_cmd_plot(int argc, char **argv) {
   snprintf(tmp, sizeof tmp, "%s.tmp", out);
   FILE *g = fopen(tmp, "w");
   if (!g) {
-    fprintf(stderr, "hecaton: error: %s: cannot write\n", out);
-    return 1;
+    hc_err(err, sizeof err, "%s: cannot be written (directory missing or not writable?)", out);
+    return hc_agree(MPI_COMM_WORLD, err) ? 1 : 0;
   }
 #define PX(v) (L + ((v) - x0) / (x1 - x0) * PW)
 #define PY(v) (T + PH - ((v) - y0) / (y1 - y0) * PH)
@@ -376,9 +379,9 @@ int hc_cmd_plot(int argc, char **argv) {
   fprintf(g, "</svg>\n");
   if (fclose(g) || rename(tmp, out)) {
     remove(tmp);
-    fprintf(stderr, "hecaton: error: %s: cannot write\n", out);
-    return 1;
+    hc_err(err, sizeof err, "%s: cannot be written", out);
+    return hc_agree(MPI_COMM_WORLD, err) ? 1 : 0;
   }
   printf("plot written to %s\n", out);
-  return 0;
+  return hc_agree(MPI_COMM_WORLD, NULL) ? 1 : 0;
 }

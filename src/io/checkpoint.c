@@ -229,7 +229,8 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckp
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
-  if (f < 0) return hc_err(err, errlen, "%s: cannot open the checkpoint", path);
+  if (f < 0)
+    return hc_err(err, errlen, "%s: cannot open the checkpoint (truncated or corrupted?)", path);
   char bad[256] = "";
   int rc = check_config(f, path, &local->cfg, err, errlen);
   long long v[7] = {0};
