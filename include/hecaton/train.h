@@ -34,11 +34,15 @@ typedef struct {
 
 void hc_train_defaults(hc_train_opts *o);
 
-typedef struct {
+typedef struct hc_trainer {
   hc_method *m;
   MPI_Comm comm;     /* all chiplets (checkpoint I/O, verdicts) */
   hc_loader *data;   /* NULL in a dry-run: phantom batches */
   hc_ledger *ledger; /* muted during validation, so it holds training steps only (may be NULL) */
+  /* Optional: called after the first step's backward, before the optimizer
+   * (collective); non-zero stops the run (after one message). */
+  int (*check)(struct hc_trainer *tr, hc_model *md, const int *batch, float loss);
+  const void *check_arg;
   /* results */
   float first_loss, last_loss, last_val;
   double seconds;

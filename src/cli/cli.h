@@ -81,6 +81,13 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
                        const char *report_path, double wall, const char *trace_path,
                        const char *heatmap_path);
 
+/* train --check: step 1 against the single-process reference (check.c);
+ * tr->check_arg points to an hc_cli_check. */
+typedef struct {
+  double rtol; /* per tensor, of its largest value */
+} hc_cli_check;
+int hc_cli_check_step(hc_trainer *tr, hc_model *md, const int *batch, float loss);
+
 int hc_cmd_bench_collectives(int argc, char **argv);
 int hc_cmd_gradcheck(int argc, char **argv);
 int hc_cmd_bench_step(int argc, char **argv);

@@ -145,6 +145,8 @@ void hc_cli_print_summary(const hc_ledger_report *rep, FILE *f) {
   } else {
     fprintf(f, "  bytes sent per chiplet (busiest): %s; simulated NoP time (slowest chiplet): %.6e s\n",
             hc_fmt_bytes((double)sent_max / n, b1, sizeof b1), nop / n);
+    if (rep->steps > 1)
+      fprintf(f, "  (the ledger's tables below are totals over the %ld steps)\n", rep->steps);
     hc_ledger_print(rep, f);
   }
   hc_cost cost;

@@ -108,6 +108,10 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
       if (hc_agree(tr->comm, bad ? err : NULL)) { rc = -1; break; }
       if (rank == 0) printf("gradients of step %ld written to %s\n", step, o->dump_grads);
     }
+    if (tr->check && step == step0 && !m->phantom && tr->check(tr, &md, batch, loss)) {
+      rc = -1;
+      break;
+    }
     double norm = sqrt(m->ops->grad_sumsq(m));
     if (o->clip > 0 && p->grads)
       hc_grad_scale(p->grads, p->n_params, hc_grad_clip_scale(norm * norm, o->clip));

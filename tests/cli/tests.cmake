@@ -143,3 +143,9 @@ hc_train_test(train_single_cost_no_link ok "^  one die [(]1x1 mesh[)]: no die-to
 
 # Bad input to every command, one entry per case.
 include(${CMAKE_CURRENT_SOURCE_DIR}/cli/bad_input.cmake)
+
+# train --check: step 1 of a mesh run against the single-process reference.
+hc_train_test(train_check_hecaton_2x2 ok "gradient check of step 1 against the single-process reference: loss 5[.][0-9]+ vs 5[.][0-9]+. 21 gradient tensors, worst .* [0-9.]+e-0[5-9] of the tensor's largest value [(]bound 1e-04[)]: PASSED"
+              ${HC_RUN} 4 ${HC_BIN} train --data ${HC_CORPUS} --steps 2 --val-every 0 --method hecaton --mesh 2x2 --check)
+hc_train_test(train_check_summa_2x2 ok "gradient check of step 1 .* 21 gradient tensors, worst .*: PASSED"
+              ${HC_RUN} 4 ${HC_BIN} train --data ${HC_CORPUS} --steps 2 --val-every 0 --method summa --mesh 2x2 --check)
