@@ -23,8 +23,8 @@ typedef struct {
 } hc_model_config;
 
 /* Load and validate `path`. Every key of [model] is required. After
- * loading: dim % n_heads == 0, n_heads % n_kv_heads == 0, head dim even
- * (RoPE rotates pairs). Returns 0, or -1 with a message in err that names
+ * loading: dim % n_heads == 0, n_kv_heads <= n_heads, n_heads % n_kv_heads
+ * == 0, head dim even (RoPE rotates pairs), at most 2^40 parameters. Returns 0, or -1 with a message in err that names
  * the file and the key or the rule broken. */
 int hc_model_config_load(const char *path, hc_model_config *cfg, char *err, size_t errlen);
 
@@ -32,6 +32,11 @@ int hc_model_config_load(const char *path, hc_model_config *cfg, char *err, size
  * `source` names where it came from in the message. */
 int hc_model_config_validate(const hc_model_config *cfg, const char *source, char *err,
                              size_t errlen);
+
+/* Does a real (not dry-run) run's state fit this machine? Parameters,
+ * gradients and Adam m and v take 16 bytes a parameter over all ranks
+ * together; -1 with the sizes in err when they exceed the physical memory. */
+int hc_model_fits_memory(const hc_model_config *cfg, char *err, size_t errlen);
 
 static inline int hc_model_head_dim(const hc_model_config *c) { return c->dim / c->n_heads; }
 static inline int hc_model_kv_dim(const hc_model_config *c) {

@@ -66,6 +66,7 @@ int hc_cmd_bench_step(int argc, char **argv) {
   hc_cli_env env;
   if (hc_cli_env_init(&env, &co)) return 1;
   bad = hc_cli_method_check("hecaton", &env, &cfg, b, s, err, sizeof err) != 0;
+  if (!bad) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
     hc_cli_env_free(&env);
     return 1;

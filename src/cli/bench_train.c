@@ -54,6 +54,7 @@ int hc_cmd_bench_train(int argc, char **argv) {
   if (!bad && size != 1) bad = hc_err(err, sizeof err, "bench-train runs on one rank (mpirun -np 1)") != 0;
   hc_model_config cfg;
   if (!bad) bad = hc_model_config_load(hc_cli_find_file(model, buf, sizeof buf), &cfg, err, sizeof err) != 0;
+  if (!bad) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
   if (!bad && s > cfg.max_seq_len)
     bad = hc_err(err, sizeof err, "--seq %d exceeds max_seq_len %d", s, cfg.max_seq_len) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;

@@ -142,6 +142,7 @@ int hc_cmd_compare(int argc, char **argv) {
         hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
         hc_arg_int(micro_s, "--micro-batches", 0, &micro, err, sizeof err);
   if (!bad && csv && rank == 0) bad = hc_arg_output(csv, err, sizeof err) != 0;
+  if (!bad && !dry_s) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
   hc_schedule sched;
   if (!bad && hc_parse_schedule(sched_s, &sched))
     bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched_s) != 0;

@@ -99,6 +99,7 @@ int hc_cmd_gradcheck(int argc, char **argv) {
     while (((long)b * s) % (R * C)) b += l; /* megatron-sp splits the step's tokens over R*C */
   }
   if (!bad) bad = hc_cli_method_check(method, &env, &cfg, b, s, err, sizeof err) != 0;
+  if (!bad) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
   if (!bad && perturb) {
     hc_params names; /* the descriptor's names, without buffers */
     hc_params_alloc_sharded(&names, &cfg, hc_shard_whole, NULL, 0);

@@ -1,9 +1,11 @@
 /* config.c: models/<name>.ini through the INI table, then the shape rules
  * that the kernels rely on. */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "hecaton/model_config.h"
 
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hecaton/ini.h"
 #include "hecaton/util.h"
@@ -21,6 +23,13 @@ static const hc_ini_key kModelKeys[] = {
     {"model", "rope_theta", HC_KEY_DOUBLE, offsetof(hc_model_config, rope_theta), R},
 };
 #undef R
+
+/* The parameter count of the descriptor (params.c), in double: no overflow
+ * however large the dimensions (after the shape rules hold). */
+static double param_count(const hc_model_config *c) {
+  double h = c->dim, kv = (double)c->n_kv_heads * (c->dim / c->n_heads), f = c->ffn_dim;
+  return 2.0 * c->vocab_size * h + h + c->n_layers * (2 * h + 2 * h * h + 2 * kv * h + 3 * f * h);
+}
 
 int hc_model_config_validate(const hc_model_config *c, const char *source, char *err,
                              size_t errlen) {
@@ -48,6 +57,12 @@ int hc_model_config_validate(const hc_model_config *c, const char *source, char 
                   "%s: head dim dim/n_heads = %d is odd (rule: head dim even, RoPE "
                   "rotates pairs)",
                   source, c->dim / c->n_heads);
+  /* A huge dimension must be refused, not wrap size_t and reach an
+   * allocation. 2^40 is well above the largest shipped model (llama3.1-405b). */
+  double n = param_count(c);
+  if (n > 1099511627776.0)
+    return hc_err(err, errlen, "%s: %.3g parameters, more than 2^40 (dimensions too large?)", source,
+                  n);
   return 0;
 }
 
@@ -65,4 +80,15 @@ int hc_model_config_load(const char *path, hc_model_config *cfg, char *err, size
   memcpy(cfg->name, base, n);
   cfg->name[n] = '\0';
   return hc_model_config_validate(cfg, path, err, errlen);
+}
+
+int hc_model_fits_memory(const hc_model_config *c, char *err, size_t errlen) {
+  double n = param_count(c);
+  double need = 16 * n, have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+  if (have > 0 && need > have)
+    return hc_err(err, errlen,
+                  "model %s: %.3g parameters need %.3g GB for weights, gradients and Adam state; "
+                  "this machine has %.3g GB (cost it with --dry-run instead)",
+                  c->name, n, need / 1e9, have / 1e9);
+  return 0;
 }

@@ -62,6 +62,8 @@ setup() {
   ini "$F/m_dim_20.ini" dim 20 < "$m"                     # head dim 5: odd
   ini "$F/m_no_rope.ini" rope_theta - < "$m"
   ini "$F/m_layers_3.ini" n_layers 3 < "$m"               # a valid, different model
+  ini "$F/m_dim_2p30.ini" dim 1073741824 < "$m"          # valid INI value, 7e18 parameters
+  ini "$F/m_8tb.ini" dim 262144 < "$m"                    # 4e11 parameters: 6.6 TB of state
   { cat "$m"; echo "dim = 64"; } > "$F/m_twice.ini"
   sed 's/^dim *=/dimension =/' "$m" > "$F/m_unknown_key.ini"
   sed 's/^dim *=.*/dim 64/' "$m" > "$F/m_syntax.ini"
@@ -161,6 +163,9 @@ c model_unknown_key 2 "\[model\] dimension: unknown key" -- estimate --model $F/
 c model_syntax_error 2 "m_syntax.ini:[0-9]+: syntax error" -- train --dry-run --model $F/m_syntax.ini
 c model_empty_file 2 "empty.ini: empty file" -- compare --model $F/empty.ini
 c model_directory 2 "dir: is a directory, not a file" -- train --data $CORPUS --model $F/dir
+c model_too_many_parameters 2 "m_dim_2p30.ini: 6.92e\+18 parameters, more than 2\^40" -- estimate --model $F/m_dim_2p30.ini
+c model_state_exceeds_memory 4 "model m_8tb: 4.13e\+11 parameters need .* GB .*this machine has" -- train --data $CORPUS --model $F/m_8tb.ini --save $W/ck.h5
+c model_state_exceeds_memory_gradcheck 2 "model m_8tb: .* parameters need" -- gradcheck --model $F/m_8tb.ini
 c model_no_such_name 2 "models/no-such-model.ini: cannot open: No such file" -- gradcheck --model no-such-model
 # -- hardware files
 c hw_zero_bandwidth 2 "hw_zero_bw.ini:[0-9]+: \[link\] bandwidth: '0' must be positive" -- train --dry-run --hw $F/hw_zero_bw.ini
