@@ -27,11 +27,11 @@ static void shade(double u, char *buf, size_t len) {
   snprintf(buf, len, "#%02x%02x%02x", c[0], c[1], c[2]);
 }
 
-/* The smallest of 1, 2, 3, 4, 5, 6, 8 x 10^k at or above v (> 0). */
+/* The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k at or above v (> 0). */
 static double nice_ceil(double v) {
-  static const double m[] = {1, 2, 3, 4, 5, 6, 8, 10};
+  static const double m[] = {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10};
   double p = pow(10, floor(log10(v)));
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < 10; i++)
     if (m[i] * p >= v * (1 - 1e-9)) return m[i] * p;
   return 10 * p;
 }
