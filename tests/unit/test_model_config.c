@@ -112,6 +112,12 @@ static void test_bad_files(void) {
   expect_fail("heads-kv.ini", "n_kv_heads", "n_kv_heads = 3", "n_heads % n_kv_heads == 0",
               "3");
   expect_fail("odd-head.ini", "dim", "dim = 60", "head dim even", "15");
+  expect_fail("kv-above.ini", "n_kv_heads", "n_kv_heads = 8", "n_kv_heads 8 is more than n_heads 4",
+              NULL);
+  expect_fail("huge-dim.ini", "dim", "dim = 4294967296", "dim", "too large");
+  expect_fail("huge-eps.ini", "norm_eps", "norm_eps = 1e999", "norm_eps", "out of range");
+  /* A valid INI value whose parameter count would wrap size_t. */
+  expect_fail("2p30-dim.ini", "dim", "dim = 1073741824", "more than 2^40", NULL);
   char err[HC_ERRLEN] = "";
   hc_model_config c;
   CU_ASSERT_EQUAL(hc_model_config_load("/nonexistent/m.ini", &c, err, sizeof err), -1);
