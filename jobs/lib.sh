@@ -54,7 +54,13 @@ hc_mpirun() {
   local np=$1
   shift
   if [ -n "${SLURM_JOB_ID:-}" ] && [ "${HECATON_LAUNCH:-srun}" = srun ]; then
-    srun --mpi="${HECATON_SRUN_MPI:-pmix}" --ntasks="$np" "$HC_BUILD/hecaton" "$@"
+    # srun (22.05) exits 0 when a step fails to launch: rank 0 leaves a mark.
+    local mark=$HC_BUILD/.hecaton-step-$SLURM_JOB_ID-$$-$RANDOM
+    srun --mpi="${HECATON_SRUN_MPI:-pmix}" --ntasks="$np" /bin/sh -c \
+      '[ "${SLURM_PROCID:-0}" != 0 ] || : >"$0"; exec "$@"' "$mark" "$HC_BUILD/hecaton" "$@" ||
+      { local rc=$?; rm -f "$mark"; return $rc; }
+    [ -e "$mark" ] || { hc_log "srun started no task (see srun's errors above)" >&2; return 1; }
+    rm -f "$mark"
   else
     mpirun --oversubscribe -np "$np" "$HC_BUILD/hecaton" "$@"
   fi

@@ -37,7 +37,16 @@ hc_ranks() {
   local n=${SLURM_NTASKS:-1}
   if [ "${1:-}" = -n ]; then n=$2; shift 2; fi
   case $HECATON_LAUNCH in
-    srun) srun --mpi="$HECATON_SRUN_MPI" --ntasks="$n" "$HECATON_BIN" "$@" ;;
+    srun)
+      # srun (22.05) exits 0 when a step fails to launch (a PMI plugin error,
+      # for one): rank 0 leaves a mark when it starts, and no mark is a failure.
+      local mark=$OUTDIR/.hecaton-step-$JOBTAG-$$-$RANDOM
+      srun --mpi="$HECATON_SRUN_MPI" --ntasks="$n" /bin/sh -c \
+        '[ "${SLURM_PROCID:-0}" != 0 ] || : >"$0"; exec "$@"' "$mark" "$HECATON_BIN" "$@" ||
+        { local rc=$?; rm -f "$mark"; return $rc; }
+      [ -e "$mark" ] || hc_slurm_die "srun started no task (see srun's errors above)"
+      rm -f "$mark"
+      ;;
     # OpenMPI's mpirun reads the Slurm allocation itself (and starts its
     # daemons with srun): the fallback where srun has no working PMI plugin.
     mpirun) mpirun -np "$n" "$HECATON_BIN" "$@" ;;

@@ -64,7 +64,7 @@ HECATON_BIN=$HC_BUILD/hecaton
 # --- a private cluster --------------------------------------------------------------
 T=$(mktemp -d /tmp/hecaton-slurm.XXXXXX)
 chmod 755 "$T"
-mkdir -p "$T/state" "$T/spool" "$T/log" "$T/out" "$T/munge"
+mkdir -p "$T/state" "$T/spool" "$T/tmp" "$T/log" "$T/out" "$T/munge"
 MUNGED_PID="" CTLD_PID="" SLURMD_PID="" JOBS=""
 FAILED=0
 
@@ -160,6 +160,7 @@ ReturnToService=2
 MinJobAge=3600
 StateSaveLocation=$T/state
 SlurmdSpoolDir=$T/spool
+TmpFS=$T/tmp
 SlurmctldPidFile=$T/slurmctld.pid
 SlurmdPidFile=$T/slurmd.pid
 SlurmctldLogFile=$T/log/slurmctld.log
@@ -225,10 +226,21 @@ submit train-resume COMPLETED --ntasks=4 --dependency=afterok:$train1 --export="
 # Negative: a 3x3 mesh on 4 tasks (after the first job has prepared the data).
 submit train-bad-mesh FAILED --ntasks=4 --dependency=afterany:$train1 --export="${train_env/MESH=2x2/MESH=3x3}" \
   jobs/slurm/train.sbatch
+# Negative: a step that srun fails to launch (here: srun's PMIx plugin finds
+# its directory for the step taken) must fail the job, though srun exits 0.
+submit bench-no-launch FAILED --ntasks=4 --hold --export=ALL,MESH=2x2,MAX_SIZE=4K jobs/slurm/bench-collectives.sbatch
+held=${JOBS##* }
+mkdir -p "$T/tmp/spmix_appdir_$(id -u)_$held.0"
+scontrol release "$held" || fail "scontrol release $held"
 # The paper's experiments (README: sbatch --ntasks=64 jobs/<job>.sh), small.
-submit weak-scaling COMPLETED --ntasks=16 --export=ALL,WEAK_SIDES="2 4 8",WEAK_DRY_SIDES="2 4" jobs/weak-scaling.sh
-submit headline COMPLETED --ntasks=1 --export=ALL,HEADLINE_DRY_CHECK=0 jobs/headline.sh
-submit dram-schedule COMPLETED --ntasks=1 jobs/dram-schedule.sh
+# They write under $HC_BUILD: a build directory of their own holding only a
+# link to the binary keeps the real build's results as they are.
+mkdir -p "$T/build"
+ln -s "$HECATON_BIN" "$T/build/hecaton"
+paper_env="ALL,HC_BUILD=$T/build"
+submit weak-scaling COMPLETED --ntasks=16 --export="$paper_env,WEAK_SIDES=2 4 8,WEAK_DRY_SIDES=2 4" jobs/weak-scaling.sh
+submit headline COMPLETED --ntasks=1 --export="$paper_env,HEADLINE_DRY_CHECK=0" jobs/headline.sh
+submit dram-schedule COMPLETED --ntasks=1 --export="$paper_env" jobs/dram-schedule.sh
 
 # Wait: scontrol's JobState (no accounting database here).
 pending=$JOBS
@@ -282,7 +294,7 @@ check_job() { # check_job NAME PATTERN...: state, exit code and the lines the ou
     say "ok: job $id ($name) $st, ExitCode $ec"
   fi
 }
-check_job bench 'launcher srun|launcher mpirun' '^all-reduce +mesh +4 ' '^  link bytes: .* busiest' 'report written to .*/bench-2x2-[0-9]+\.h5'
+check_job bench "launcher $HECATON_LAUNCH" '^all-reduce +mesh +4 ' '^  link bytes: .* busiest' 'report written to .*/bench-2x2-[0-9]+\.h5'
 check_job bench-mpirun 'launcher mpirun' '^all-reduce +mesh +4 ' 'report written to'
 check_job compare '^# hecaton compare: model llama2-70b on a 2x2 mesh.*dry-run' '^hecaton ' '^megatron-sp ' '^summa ' \
   'CSV written to .*/compare-llama2-70b-2x2-standard-[0-9]+\.csv' 'CSV written to .*/compare-llama2-70b-2x2-advanced-[0-9]+\.csv'
@@ -290,9 +302,10 @@ check_job train 'prepared [0-9]+ tokens' '^# hecaton train: method hecaton on a 
   'checkpoint step 3 written to' '^done: loss'
 check_job train-resume 'resumed from .*ckpt\.h5 at step 3' '^step +6/6 \| loss' '^step +6/6 \| validation loss' \
   'checkpoint step 6 written to'
+check_job bench-no-launch 'hecaton job: srun started no task'
 check_job train-bad-mesh 'hecaton: error: --mesh 3x3 needs 9 ranks'
 check_job weak-scaling 'dry-run: hecaton on 4x4' 'bytes sent per chiplet' '^FLOP per NoP byte, hecaton: [0-9.]+ [0-9.]+ [0-9.]+$' \
-  'plot written to .*/weak-scaling\.svg'
+  "plot written to $T/build/weak/weak-scaling\\.svg"
 check_job headline '^speed-up and energy ratio' '^llama2-70b +standard' '^llama3.1-405b +advanced' 'plot written to .*headline-time\.svg'
 check_job dram-schedule 'DRAM bytes/step' '^llama3.1-405b +micro' 'plot written to .*dram-schedule\.svg'
 
