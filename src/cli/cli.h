@@ -9,6 +9,7 @@
 #include "hecaton/hw.h"
 #include "hecaton/ledger.h"
 #include "hecaton/mesh.h"
+#include "hecaton/methods.h"
 #include "hecaton/model.h"
 #include "hecaton/train.h"
 
@@ -50,13 +51,9 @@ void hc_cli_env_free(hc_cli_env *env);
  * asked. Returns 0, or -1 after one message (collective). */
 int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print);
 
-/* A parallel method by name ("single", "hecaton") on env's mesh: checks
- * that it can run the configuration (0, or -1 with the reason in err, the
- * same on every rank) and builds it with p as its parameter shards. */
-typedef struct {
-  int save_gathered;
-  int chunks; /* hecaton: forward linears in this many token chunks */
-} hc_method_opts;
+/* A parallel method by name (methods.h) on env's mesh: checks that it can
+ * run the configuration (0, or -1 with the reason in err, the same on every
+ * rank) and builds it with p as its parameter shards. */
 int hc_cli_method_check(const char *name, const hc_cli_env *env, const hc_model_config *cfg,
                         int b, int s, char *err, size_t errlen);
 void hc_cli_method_make(const char *name, hc_cli_env *env, const hc_model_config *cfg, int b,

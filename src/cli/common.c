@@ -97,13 +97,9 @@ void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_
   out[HC_MEM_ACT_FORMULA] = sizeof(float) * hc_model_saved_floats(m);
   out[HC_MEM_BUFFERS] = (double)((env->comm.stage_cap + env->comm.work_cap) * sizeof(float));
   out[HC_MEM_PARAMS_FORMULA] = pf;
-  double buffers = 0, formula = 0;
-  if (!strcmp(m->name, "hecaton"))
-    buffers = (double)hc_hecaton_buffer_bytes(m), formula = hc_hecaton_param_formula(m);
-  else if (!strcmp(m->name, "summa"))
-    buffers = (double)hc_summa_buffer_bytes(m), formula = hc_summa_param_formula(m);
-  else if (!strncmp(m->name, "megatron", 8))
-    buffers = (double)hc_megatron_buffer_bytes(m), formula = hc_megatron_param_formula(m);
+  const hc_method_desc *d = hc_method_of(m);
+  double buffers = d->buffer_bytes ? (double)d->buffer_bytes(m) : 0;
+  double formula = d->param_floats ? d->param_floats(m) : 0;
   if (!m->phantom) out[HC_MEM_BUFFERS] += buffers;
   if (formula > 0) out[HC_MEM_PARAMS_FORMULA] = sizeof(float) * formula;
   out[HC_MEM_RSS] = 0;

@@ -7,38 +7,24 @@
 
 #include "hecaton/comm.h"
 #include "hecaton/flops.h"
+#include "hecaton/methods.h"
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
 
+/* The estimator runs the mesh methods of the registry, phantom. */
 static int check(const hc_estimate_in *in, char *err, size_t errlen) {
-  const char *m = in->method;
-  if ((long long)in->b * in->s > (1LL << 30))
-    return hc_err(err, errlen, "batch %d x seq %d = %lld tokens per step: at most 2^30", in->b,
-                  in->s, (long long)in->b * in->s);
-  if (!strcmp(m, "hecaton")) return hc_hecaton_check(&in->cfg, in->R, in->C, in->b, err, errlen);
-  if (!strcmp(m, "megatron") || !strcmp(m, "megatron-sp"))
-    return hc_megatron_check(&in->cfg, in->R * in->C, in->b, in->s, m[8] == '-', err, errlen);
-  if (!strcmp(m, "summa")) return hc_summa_check(&in->cfg, in->R, in->C, in->b, err, errlen);
-  return hc_err(err, errlen, "estimate: method '%s': expected hecaton, megatron, megatron-sp or summa", m);
+  const hc_method_desc *d = hc_method_find(in->method);
+  if (!d || !d->on_mesh)
+    return hc_err(err, errlen, "estimate: method '%s': expected %s", in->method, hc_method_list(1));
+  return hc_method_check(in->method, &in->cfg, in->R, in->C, in->b, in->s, err, errlen);
 }
 
 static void make(const hc_estimate_in *in, hc_method *m, hc_params *p, hc_comm *c) {
-  const char *name = in->method;
-  if (!strcmp(name, "hecaton")) {
-    hc_hecaton_opts o = {.save_gathered = in->save_gathered, .algo = HC_ALGO_DEFAULT, .chunks = in->chunks};
-    hc_hecaton_method(m, p, c, &in->cfg, in->b, in->s, 1, &o);
-  } else if (!strcmp(name, "summa")) {
-    hc_summa_method(m, p, c, &in->cfg, in->b, in->s, 1);
-  } else {
-    hc_megatron_method(m, p, c, &in->cfg, in->b, in->s, name[8] == '-', 1, in->save_gathered);
-  }
+  hc_method_opts o = {.save_gathered = in->save_gathered, .chunks = in->chunks};
+  hc_method_find(in->method)->make(m, p, c, &in->cfg, in->b, in->s, 1, &o);
 }
 
-static void unmake(hc_method *m) {
-  if (!strcmp(m->name, "hecaton")) hc_hecaton_free(m);
-  else if (!strcmp(m->name, "summa")) hc_summa_free(m);
-  else hc_megatron_free(m);
-}
+static void unmake(hc_method *m) { hc_method_of(m)->free(m); }
 
 typedef struct {
   int node;

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""h5cmp.py A.h5 B.h5 GROUP [--rel X] [--exact]: compare every dataset under
+"""h5cmp.py A.h5 B.h5 GROUP [--rel X | --abs X | --exact]: compare every dataset under
 GROUP in two HDF5 files, tensor by tensor. Error of a tensor = max |a - b|
 divided by max |a| (the tensor's largest value), as gradcheck measures it.
 Prints one line per tensor (worst element and both values); exits 1 if any
-tensor exceeds the bound (or differs at all with --exact), or if the two
+tensor exceeds the bound (with --abs: max |a - b| over X; with --exact: any
+difference), or if the two
 files do not hold the same tensors with the same shapes."""
 import argparse
 import sys
@@ -25,6 +26,7 @@ def main():
     ap.add_argument("b")
     ap.add_argument("group")
     ap.add_argument("--rel", type=float, default=1e-5)
+    ap.add_argument("--abs", type=float, default=None, help="absolute bound instead of --rel")
     ap.add_argument("--exact", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     o = ap.parse_args()
@@ -45,7 +47,12 @@ def main():
         k = np.unravel_index(np.argmax(d), d.shape) if d.size else ()
         scale = np.max(np.abs(a)) if a.size else 0.0
         rel = float(d[k] / scale) if d.size and scale > 0 else float(d[k] if d.size else 0.0)
-        fail = (d.size and d[k] > 0) if o.exact else rel > o.rel
+        if o.exact:
+            fail = bool(d.size and d[k] > 0)
+        elif o.abs is not None:
+            fail = bool(d.size and d[k] > o.abs)
+        else:
+            fail = rel > o.rel
         if rel >= worst[0]:
             worst = (rel, name)
         if fail or not o.quiet:
@@ -53,7 +60,7 @@ def main():
             print(f"{'FAIL' if fail else 'ok  '} {o.group}/{name}: max rel err {rel:.3e} "
                   f"at [{idx}]: {a[k] if d.size else '-'} vs {b[k] if d.size else '-'}")
         bad += bool(fail)
-    bound = "exact" if o.exact else f"bound {o.rel:g}"
+    bound = "exact" if o.exact else f"absolute bound {o.abs:g}" if o.abs is not None else f"bound {o.rel:g}"
     print(f"{o.group}: {len(ta)} tensors, {bad} over the {bound}; worst {worst[0]:.3e} ({worst[1]})")
     return 1 if bad else 0
 
