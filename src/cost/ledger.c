@@ -158,7 +158,9 @@ double hc_ledger_step(hc_ledger *l, const hc_xfer *x, int n) {
 void hc_ledger_record(hc_ledger *l, const hc_xfer *x, int n, double step) {
   if (l->muted) return;
   hc_counters *c = &l->tag[l->phase][l->op];
-  uint64_t *links = l->link_bytes + ((size_t)l->phase * HC_NOPKINDS + l->op) * l->nlinks;
+  /* A lite ledger has no link table (link_bytes NULL): no offset from it. */
+  uint64_t *links =
+      l->lite ? NULL : l->link_bytes + ((size_t)l->phase * HC_NOPKINDS + l->op) * l->nlinks;
   for (int k = 0; k < n; k++) {
     if (x[k].src == l->me) {
       int h = hc_route(&l->topo, x[k].src, x[k].dst, l->route);
