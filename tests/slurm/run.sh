@@ -29,12 +29,12 @@ say() { printf '[slurm-test] %s\n' "$*"; }
 skip() { echo "SKIPPED: $*"; exit 0; }
 
 # --- packages -----------------------------------------------------------------
+export PATH=$PATH:/usr/sbin:/sbin   # the daemons live in sbin
 have_slurm() {
-  for c in slurmctld slurmd sbatch srun squeue scontrol sinfo scancel munged munge; do
-    command -v "$c" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$c" >/dev/null 2>&1 || return 1
+  for c in slurmctld slurmd sbatch srun scontrol sinfo scancel munged munge unmunge; do
+    command -v "$c" >/dev/null 2>&1 || return 1
   done
 }
-export PATH=$PATH:/usr/sbin:/sbin
 if ! have_slurm; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then
