@@ -65,3 +65,37 @@ hc_mpirun() {
     mpirun --oversubscribe -np "$np" "$HC_BUILD/hecaton" "$@"
   fi
 }
+
+# hc_sanitizer_env: export the run-time options of a -DHECATON_SANITIZE=ON
+# build (tests/sanitizers/sanitizers.env, the ones ctest uses), for running
+# its binaries by hand; mpirun passes them on to every local rank.
+hc_sanitizer_env() {
+  local line
+  while IFS= read -r line; do
+    case $line in [A-Z]*=*) export "${line//@DIR@/$HC_ROOT/tests/sanitizers}" ;; esac
+  done <"$HC_ROOT/tests/sanitizers/sanitizers.env"
+}
+
+# hc_stage NAME CMD...: run CMD as a named stage, log its wall time and
+# append "NAME<TAB>seconds<TAB>status" to HC_STAGES (printed by hc_stages).
+# Call it as a plain command, not after || or inside if: there bash ignores
+# set -e in everything CMD runs.
+HC_STAGES=${HC_STAGES:-}
+hc_stage() {
+  local name=$1 t0 rc=0
+  shift
+  hc_log "== $name"
+  t0=$(date +%s)
+  # In the background so that set -e holds inside CMD when it is a function
+  # (a function called as "f || ..." runs with set -e ignored).
+  (set -e; "$@") &
+  wait $! || rc=$?
+  local dt=$(($(date +%s) - t0))
+  HC_STAGES="$HC_STAGES$name	${dt}	$([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)")
+"
+  hc_log "== $name: $([ $rc -eq 0 ] && echo ok || echo "FAILED ($rc)") in ${dt} s"
+  return $rc
+}
+hc_stages() {
+  printf '%s' "$HC_STAGES" | awk -F'\t' '{printf "[hecaton]   %-48s %6d s  %s\n", $1, $2, $3}'
+}
