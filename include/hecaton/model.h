@@ -72,17 +72,49 @@ struct hc_method {
   void *ledger;       /* its cost model (an hc_ledger), opaque to the model code */
 };
 
-/* Activations of one step, saved for backward, sized by the method. */
+/* The activations of one step, as a table (in the spirit of llm.c's): each
+ * has a name, a size per layer (or for the whole model) from the method's
+ * layouts, and whether backward needs it saved. One allocation holds them
+ * all; the same table gives the memory report and the closed form of what
+ * a step keeps for backward (hc_model_saved_floats). */
+enum hc_act {
+  /* saved for backward */
+  HC_ACT_X,       /* residual stream entering each layer, then the final one: (L+1) x (T1, h1) */
+  HC_ACT_XN1, HC_ACT_RSTD1,             /* attention norm output and 1/rms, per layer */
+  HC_ACT_Q, HC_ACT_K, HC_ACT_V,         /* after RoPE, layout L2 */
+  HC_ACT_ATT, HC_ACT_LSE,               /* attention output, log-sum-exp per row */
+  HC_ACT_XMID, HC_ACT_XN2, HC_ACT_RSTD2, /* after the attention block, FFN norm */
+  HC_ACT_GATE, HC_ACT_UP, HC_ACT_HSW,   /* SwiGLU inputs and output */
+  HC_ACT_XNF, HC_ACT_RSTDF,             /* final norm */
+  HC_ACT_LOGITS, HC_ACT_DLOGITS,        /* (T2, V2) each */
+  HC_ACT_NSAVED,
+  /* backward scratch */
+  HC_ACT_BUF1A = HC_ACT_NSAVED, HC_ACT_BUF1B, /* (T1, h1) */
+  HC_ACT_BUF2A, HC_ACT_BUF2B, HC_ACT_BUF2C, HC_ACT_BUF2D, HC_ACT_BUF2E, /* the largest L2 tensor */
+  HC_NACTS
+};
+typedef struct {
+  const char *name;
+  size_t per;    /* floats per copy */
+  size_t copies; /* layers (or 1) */
+} hc_act_size;
+/* The table for method m: sizes[k] for activation k; returns the total
+ * floats. */
+size_t hc_model_act_table(const hc_method *m, hc_act_size sizes[HC_NACTS]);
+
 typedef struct {
   hc_method *m;
   int L;
-  float *x;        /* (L+1) x (T1, h1): residual stream entering each layer, then final */
-  float *xn1, *rstd1, *q, *k, *v, *att, *lse, *xmid, *xn2, *rstd2, *gate, *up, *hsw;
-  float *xnf, *rstdf, *logits, *dlogits;
-  float *buf1a, *buf1b, *buf2a, *buf2b, *buf2c, *buf2d, *buf2e; /* backward scratch */
+  float *mem;      /* the one allocation (NULL in phantom mode) */
+  float *act[HC_NACTS]; /* each activation's start in mem */
+  hc_act_size size[HC_NACTS];
   int *tokens, *targets; /* (T) each */
   size_t bytes;    /* activation memory held */
   float loss;
+  /* names used by the layer code */
+  float *x, *xn1, *rstd1, *q, *k, *v, *att, *lse, *xmid, *xn2, *rstd2, *gate, *up, *hsw;
+  float *xnf, *rstdf, *logits, *dlogits;
+  float *buf1a, *buf1b, *buf2a, *buf2b, *buf2c, *buf2d, *buf2e;
 } hc_model;
 
 void hc_model_init(hc_model *md, hc_method *m);
@@ -103,11 +135,11 @@ void hc_method_charge(hc_method *m, int phase, int op, double flops, const char 
  * left out (a few percent at most for these shapes). */
 double hc_model_step_flops(const hc_model_config *c, int b, int s);
 
-/* Floats of activations a step must keep for backward under m's layouts
- * (residual stream, normed inputs and statistics, q, k, v, attention
- * output and log-sum-exp, gate, up, SwiGLU output, logits and their
- * gradient): the closed form that hc_model's measured allocation is
- * compared with (the difference is backward scratch). */
+/* Floats of activations a step must keep for backward under m's layouts:
+ * the saved rows of the activation table (residual stream, normed inputs
+ * and statistics, q, k, v, attention output and log-sum-exp, gate, up,
+ * SwiGLU output, logits and their gradient) plus what the method itself
+ * keeps (saved_extra); the measured allocation adds the backward scratch. */
 double hc_model_saved_floats(const hc_method *m);
 
 /* The single-process reference method over full tensors in p. */

@@ -14,44 +14,64 @@ void hc_method_charge(hc_method *m, int phase, int op, double flops, const char 
   if (m->ops->charge) m->ops->charge(m, phase, op, flops, name);
 }
 
-static float *alloc(hc_model *md, size_t n) {
-  if (md->m->phantom) return NULL;
-  md->bytes += n * sizeof(float);
-  return hc_calloc(n, sizeof(float));
+size_t hc_model_act_table(const hc_method *m, hc_act_size sz[HC_NACTS]) {
+  const hc_model_config *c = &m->cfg;
+  size_t d = (size_t)hc_model_head_dim(c), L = (size_t)c->n_layers;
+  size_t T1 = (size_t)m->T1, T2 = (size_t)m->T2, n1 = T1 * (size_t)m->h1;
+  size_t nq = T2 * (size_t)m->nh2 * d, nkv = T2 * (size_t)m->nkv2 * d, nf = T2 * (size_t)m->f2;
+  size_t nlse = (size_t)m->b2 * (size_t)m->nh2 * (size_t)m->s, nv = T2 * (size_t)m->V2;
+  size_t big2 = nf > nq ? nf : nq;
+  if (nv > big2) big2 = nv;
+  const hc_act_size t[HC_NACTS] = {
+      [HC_ACT_X] = {"x", n1, L + 1},          [HC_ACT_XN1] = {"xn1", n1, L},
+      [HC_ACT_RSTD1] = {"rstd1", T1, L},      [HC_ACT_Q] = {"q", nq, L},
+      [HC_ACT_K] = {"k", nkv, L},             [HC_ACT_V] = {"v", nkv, L},
+      [HC_ACT_ATT] = {"att", nq, L},          [HC_ACT_LSE] = {"lse", nlse, L},
+      [HC_ACT_XMID] = {"xmid", n1, L},        [HC_ACT_XN2] = {"xn2", n1, L},
+      [HC_ACT_RSTD2] = {"rstd2", T1, L},      [HC_ACT_GATE] = {"gate", nf, L},
+      [HC_ACT_UP] = {"up", nf, L},            [HC_ACT_HSW] = {"hsw", nf, L},
+      [HC_ACT_XNF] = {"xnf", n1, 1},          [HC_ACT_RSTDF] = {"rstdf", T1, 1},
+      [HC_ACT_LOGITS] = {"logits", nv, 1},    [HC_ACT_DLOGITS] = {"dlogits", nv, 1},
+      [HC_ACT_BUF1A] = {"buf1a", n1, 1},      [HC_ACT_BUF1B] = {"buf1b", n1, 1},
+      [HC_ACT_BUF2A] = {"buf2a", big2, 1},    [HC_ACT_BUF2B] = {"buf2b", big2, 1},
+      [HC_ACT_BUF2C] = {"buf2c", big2, 1},    [HC_ACT_BUF2D] = {"buf2d", big2, 1},
+      [HC_ACT_BUF2E] = {"buf2e", big2, 1}};
+  size_t total = 0;
+  for (int k = 0; k < HC_NACTS; k++) sz[k] = t[k], total += t[k].per * t[k].copies;
+  return total;
 }
 
 void hc_model_init(hc_model *md, hc_method *m) {
   memset(md, 0, sizeof *md);
   md->m = m;
-  const hc_model_config *c = &m->cfg;
-  int d = hc_model_head_dim(c);
-  size_t L = (size_t)c->n_layers, n1 = (size_t)m->T1 * m->h1, T1 = (size_t)m->T1;
-  size_t T2 = (size_t)m->T2, nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d, nf = T2 * m->f2;
-  md->L = c->n_layers;
-  md->x = alloc(md, (L + 1) * n1);
-  md->xn1 = alloc(md, L * n1), md->rstd1 = alloc(md, L * T1);
-  md->q = alloc(md, L * nq), md->k = alloc(md, L * nkv), md->v = alloc(md, L * nkv);
-  md->att = alloc(md, L * nq), md->lse = alloc(md, L * (size_t)m->b2 * m->nh2 * m->s);
-  md->xmid = alloc(md, L * n1), md->xn2 = alloc(md, L * n1), md->rstd2 = alloc(md, L * T1);
-  md->gate = alloc(md, L * nf), md->up = alloc(md, L * nf), md->hsw = alloc(md, L * nf);
-  md->xnf = alloc(md, n1), md->rstdf = alloc(md, T1);
-  md->logits = alloc(md, T2 * m->V2), md->dlogits = alloc(md, T2 * m->V2);
-  size_t big2 = nf > nq ? nf : nq;
-  if (T2 * (size_t)m->V2 > big2) big2 = T2 * (size_t)m->V2;
-  md->buf1a = alloc(md, n1), md->buf1b = alloc(md, n1);
-  md->buf2a = alloc(md, big2), md->buf2b = alloc(md, big2), md->buf2c = alloc(md, big2);
-  md->buf2d = alloc(md, big2), md->buf2e = alloc(md, big2);
+  md->L = m->cfg.n_layers;
+  size_t total = hc_model_act_table(m, md->size);
+  if (!m->phantom) { /* phantom mode: the table only, every pointer NULL */
+    md->mem = hc_calloc(total, sizeof(float));
+    md->bytes = total * sizeof(float);
+    for (size_t k = 0, off = 0; k < HC_NACTS; k++) {
+      md->act[k] = md->mem + off;
+      off += md->size[k].per * md->size[k].copies;
+    }
+  }
+  float **named[HC_NACTS] = {
+      [HC_ACT_X] = &md->x,         [HC_ACT_XN1] = &md->xn1,     [HC_ACT_RSTD1] = &md->rstd1,
+      [HC_ACT_Q] = &md->q,         [HC_ACT_K] = &md->k,         [HC_ACT_V] = &md->v,
+      [HC_ACT_ATT] = &md->att,     [HC_ACT_LSE] = &md->lse,     [HC_ACT_XMID] = &md->xmid,
+      [HC_ACT_XN2] = &md->xn2,     [HC_ACT_RSTD2] = &md->rstd2, [HC_ACT_GATE] = &md->gate,
+      [HC_ACT_UP] = &md->up,       [HC_ACT_HSW] = &md->hsw,     [HC_ACT_XNF] = &md->xnf,
+      [HC_ACT_RSTDF] = &md->rstdf, [HC_ACT_LOGITS] = &md->logits,
+      [HC_ACT_DLOGITS] = &md->dlogits, [HC_ACT_BUF1A] = &md->buf1a,
+      [HC_ACT_BUF1B] = &md->buf1b, [HC_ACT_BUF2A] = &md->buf2a, [HC_ACT_BUF2B] = &md->buf2b,
+      [HC_ACT_BUF2C] = &md->buf2c, [HC_ACT_BUF2D] = &md->buf2d, [HC_ACT_BUF2E] = &md->buf2e};
+  for (int k = 0; k < HC_NACTS; k++) *named[k] = md->act[k];
   size_t T = (size_t)m->b * m->s;
   md->tokens = hc_malloc(T * sizeof(int));
   md->targets = hc_malloc(T * sizeof(int));
 }
 
 void hc_model_free(hc_model *md) {
-  float *bufs[] = {md->x, md->xn1, md->rstd1, md->q, md->k, md->v, md->att, md->lse,
-                   md->xmid, md->xn2, md->rstd2, md->gate, md->up, md->hsw, md->xnf,
-                   md->rstdf, md->logits, md->dlogits, md->buf1a, md->buf1b, md->buf2a,
-                   md->buf2b, md->buf2c, md->buf2d, md->buf2e};
-  for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
+  free(md->mem);
   free(md->tokens), free(md->targets);
   memset(md, 0, sizeof *md);
 }
@@ -64,15 +84,14 @@ typedef struct {
 } layer_acts;
 
 static layer_acts slices(hc_model *md, int l) {
-  const hc_method *m = md->m;
-  size_t d = (size_t)hc_model_head_dim(&m->cfg), T1 = (size_t)m->T1, T2 = (size_t)m->T2;
-  size_t n1 = T1 * (size_t)m->h1, nq = T2 * m->nh2 * d, nkv = T2 * m->nkv2 * d;
-  size_t nf = T2 * (size_t)m->f2, nlse = (size_t)m->b2 * m->nh2 * m->s, L = (size_t)l;
-  return (layer_acts){at(md->x, L, n1),      at(md->xn1, L, n1),  at(md->rstd1, L, T1),
-                      at(md->q, L, nq),      at(md->k, L, nkv),   at(md->v, L, nkv),
-                      at(md->att, L, nq),    at(md->lse, L, nlse), at(md->xmid, L, n1),
-                      at(md->xn2, L, n1),    at(md->rstd2, L, T1), at(md->gate, L, nf),
-                      at(md->up, L, nf),     at(md->hsw, L, nf),  at(md->x, L + 1, n1)};
+  size_t L = (size_t)l;
+#define S(k) at(md->act[k], L, md->size[k].per)
+  layer_acts a = {S(HC_ACT_X),     S(HC_ACT_XN1),  S(HC_ACT_RSTD1), S(HC_ACT_Q),    S(HC_ACT_K),
+                  S(HC_ACT_V),     S(HC_ACT_ATT),  S(HC_ACT_LSE),   S(HC_ACT_XMID), S(HC_ACT_XN2),
+                  S(HC_ACT_RSTD2), S(HC_ACT_GATE), S(HC_ACT_UP),    S(HC_ACT_HSW),
+                  at(md->act[HC_ACT_X], L + 1, md->size[HC_ACT_X].per)};
+#undef S
+  return a;
 }
 
 #define P(kind, l) hc_param_ptr(m->p, m->p->params, (kind), (l))
@@ -212,9 +231,9 @@ double hc_model_step_flops(const hc_model_config *c, int b, int s) {
 }
 
 double hc_model_saved_floats(const hc_method *m) {
-  double L = m->cfg.n_layers, n1 = (double)m->T1 * m->h1, T1 = m->T1, T2 = m->T2;
-  double d = hc_model_head_dim(&m->cfg);
-  double per_layer = 4 * n1 + 2 * T1 + 2 * T2 * m->nh2 * d + 2 * T2 * m->nkv2 * d +
-                     (double)m->b2 * m->nh2 * m->s + 3 * T2 * m->f2;
-  return L * per_layer + 2 * n1 + T1 + 2 * T2 * m->V2 + m->saved_extra;
+  hc_act_size sz[HC_NACTS];
+  hc_model_act_table(m, sz);
+  double saved = 0;
+  for (int k = 0; k < HC_ACT_NSAVED; k++) saved += (double)sz[k].per * (double)sz[k].copies;
+  return saved + m->saved_extra;
 }
