@@ -115,6 +115,22 @@ double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const c
 void hc_ledger_compute(hc_ledger *l, double flops, const char *name);
 /* The same after `ready`, leaving now alone; returns the end. */
 double hc_ledger_compute_at(hc_ledger *l, double flops, double ready, const char *name);
+/* A pipeline on the timeline (a chunked linear, where the gather of chunk
+ * c+1, the GEMM of chunk c and the reduce-scatter of chunk c-1 overlap):
+ * between begin and end, collectives do not advance the timeline
+ * themselves; the caller places each with hc_ledger_place_collective once
+ * its input is ready, and computes with hc_ledger_compute_at. Pipelines
+ * nest. */
+typedef struct {
+  double ready;    /* when the pipeline's input is: `now` at its beginning */
+  int outer_defer; /* the enclosing pipeline's setting, put back at the end */
+} hc_pipeline;
+hc_pipeline hc_ledger_pipeline_begin(hc_ledger *l);
+/* The latest collective (inside a pipeline) on the NoP engine, starting
+ * after `ready` and when the engine is free; returns its end. */
+double hc_ledger_place_collective(hc_ledger *l, double ready, const char *name);
+/* Ends the pipeline: the program's latest result is ready at `end`. */
+void hc_ledger_pipeline_end(hc_ledger *l, const hc_pipeline *p, double end);
 /* Seconds the compute engine needs for flops. */
 static inline double hc_hw_compute_time(const hc_hw *hw, double flops) {
   return flops / (hw->peak_flops * hw->compute_eff);

@@ -95,6 +95,22 @@ void hc_ledger_compute(hc_ledger *l, double flops, const char *name) {
   if (!l->muted) l->now = end;
 }
 
+hc_pipeline hc_ledger_pipeline_begin(hc_ledger *l) {
+  hc_pipeline p = {l->now, l->defer};
+  l->defer = 1;
+  return p;
+}
+
+double hc_ledger_place_collective(hc_ledger *l, double ready, const char *name) {
+  HC_ASSERT(l->defer); /* outside a pipeline the collective placed itself */
+  return hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, ready, name);
+}
+
+void hc_ledger_pipeline_end(hc_ledger *l, const hc_pipeline *p, double end) {
+  l->defer = p->outer_defer;
+  if (!l->muted) l->now = end;
+}
+
 double hc_ledger_total_flops(const hc_ledger *l) {
   double s = 0;
   for (int p = 0; p < HC_NPHASES; p++)

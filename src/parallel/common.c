@@ -123,6 +123,12 @@ void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *na
   hc_ledger_compute(l, flops, name);
 }
 
+double hc_par_charge_at(hc_method *m, int phase, int op, double flops, double ready,
+                        const char *name) {
+  hc_ledger_set_tag(m->ledger, phase, op);
+  return hc_ledger_compute_at(m->ledger, flops, ready, name);
+}
+
 void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv) {
   for (size_t t = 0; t < m->p->n_tensors; t++) {
     hc_tensor *tt = &m->p->tensors[t];

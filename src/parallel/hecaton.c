@@ -21,6 +21,7 @@
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
 #include "internal.h"
+#include "mappings.h"
 
 typedef struct {
   hc_comm *c;
@@ -111,7 +112,14 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void tag(hc_method *m, int phase, int op) { hc_ledger_set_tag(CTX(m)->c->ledger, phase, op); }
+/* The tag of a collective: phase and op kind, in the tensors' element size
+ * or as fp32 statistics, by the method's algorithm. */
+static hc_map_tag on(const hecaton *x, int phase, int op) {
+  return (hc_map_tag){phase, op, 0, x->o.algo};
+}
+static hc_map_tag stats_on(const hecaton *x, int phase, int op) {
+  return (hc_map_tag){phase, op, HC_WIRE_FP32, x->o.algo};
+}
 static int ph(const hc_method *m) { return m->phantom; }
 
 static void add_into(float *y, const float *x, size_t n) {
@@ -122,10 +130,11 @@ static void push_saved(hecaton *x, const float *src, size_t n) {
   if (x->o.save_gathered) hc_saved_push(&x->saved, src, n);
 }
 
-/* Into x->xg: the saved copy, or a new gather of `local` over g. */
+/* Into x->xg: the saved copy, or a new gather of `local` over g (tagged
+ * backward linear). */
 static void regather(hecaton *x, hc_group *g, const float *local, size_t n_local) {
   if (x->o.save_gathered) hc_saved_pop(&x->saved, x->xg, n_local * (size_t)g->n);
-  else hc_allgather(x->c, g, local, x->xg, n_local, x->o.algo);
+  else hc_map_gather(x->c, g, on(x, HC_PHASE_BWD, HC_OPK_LINEAR), local, x->xg, n_local);
 }
 
 /* ---- operations ---------------------------------------------------------- */
@@ -137,16 +146,16 @@ static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p
  * rows), then reduce-scatter the partial X[T, H_j] over column j. */
 static void embed_fwd(hc_method *m, float *x1, const int *tok) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_EMBED);
   if (!ph(m))
     hc_embedding_forward(x->pbuf, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, m->h1, (int)x->v0, (int)x->nv);
-  hc_reduce_scatter(x->c, &x->c->col, x->pbuf, x1, (size_t)m->T1 * m->h1, HC_RED_SUM, x->o.algo);
+  hc_map_reduce_scatter(x->c, &x->c->col, on(x, HC_PHASE_FWD, HC_OPK_EMBED), x->pbuf, x1,
+                        (size_t)m->T1 * m->h1);
 }
 
 static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_EMBED);
-  hc_allgather(x->c, &x->c->col, dx1, x->dyg, (size_t)m->T1 * m->h1, x->o.algo);
+  hc_map_gather(x->c, &x->c->col, on(x, HC_PHASE_BWD, HC_OPK_EMBED), dx1, x->dyg,
+                (size_t)m->T1 * m->h1);
   if (!ph(m))
     hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->dyg, tok, x->T, m->h1, (int)x->v0,
                           (int)x->nv);
@@ -157,13 +166,11 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
  * over the row (fp32 statistics). */
 static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_NORM);
   double n = (double)m->T1 * m->h1;
   if (!ph(m)) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
   hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
-  x->c->elem_bytes = 4;
-  hc_allreduce(x->c, &x->c->row, rstd, rstd, (size_t)m->T1, HC_RED_SUM, x->o.algo);
-  x->c->elem_bytes = 0;
+  hc_map_all_reduce(x->c, &x->c->row, stats_on(x, HC_PHASE_FWD, HC_OPK_NORM), rstd, rstd,
+                    (size_t)m->T1, HC_RED_SUM);
   if (!ph(m)) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
   hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
 }
@@ -171,13 +178,11 @@ static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, con
 static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
                      const float *x1, const float *g) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_NORM);
   double n = (double)m->T1 * m->h1;
   if (!ph(m)) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
-  x->c->elem_bytes = 4;
-  hc_allreduce(x->c, &x->c->row, x->stat, x->stat, (size_t)m->T1, HC_RED_SUM, x->o.algo);
-  x->c->elem_bytes = 0;
+  hc_map_all_reduce(x->c, &x->c->row, stats_on(x, HC_PHASE_BWD, HC_OPK_NORM), x->stat, x->stat,
+                    (size_t)m->T1, HC_RED_SUM);
   /* dg here is this row's partial over its tokens T_i: grads_done sums the column. */
   if (!ph(m)) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
@@ -200,29 +205,27 @@ static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const
                         float *const *y, const float *const *w, const int *nout, hc_group *sct,
                         int rows_out, int save) {
   hecaton *x = CTX(m);
-  hc_ledger *l = x->c->ledger;
+  hc_map_tag fwd = on(x, HC_PHASE_FWD, HC_OPK_LINEAR);
   int k = x->o.chunks > 1 ? x->o.chunks : 1, G = gat->n, S = sct->n, me = sct->me;
   if (k > rows_in) k = rows_in;
   size_t W = (size_t)win;
   size_t *cnt = hc_malloc((size_t)S * sizeof(size_t));
   size_t *tok = ph(m) ? NULL : hc_malloc((size_t)G * rows_in * sizeof(size_t));
-  double ready0 = l->now, end = ready0, *ag_end = hc_malloc((size_t)k * sizeof(double));
-  int saved_defer = l->defer;
-  l->defer = 1;
+  hc_pipeline pipe = hc_ledger_pipeline_begin(m->ledger);
+  double end = pipe.ready, *ag_end = hc_malloc((size_t)k * sizeof(double));
   /* chunk c: rows [r0(c), r0(c) + rc(c)) of each member's block */
 #define R0(c) ((size_t)(c) * (size_t)(rows_in / k) + (size_t)((c) < rows_in % k ? (c) : rows_in % k))
 #define RC(c) ((size_t)(rows_in / k) + ((c) < rows_in % k))
-  const char *agname = "all-gather", *rsname = "reduce-scatter";
-  hc_allgather(x->c, gat, xin ? xin + R0(0) * W : NULL, x->chunk, RC(0) * W, x->o.algo);
-  ag_end[0] = hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, ready0, agname);
+  ag_end[0] = hc_map_gather_at(x->c, gat, fwd, xin ? xin + R0(0) * W : NULL, x->chunk, RC(0) * W,
+                               pipe.ready);
   for (int c = 0; c < k; c++) {
     size_t r0 = R0(c), rc = RC(c), rows = (size_t)G * rc;
     float *xc = ph(m) ? NULL : x->chunk + (c % 2) * x->chunk_half; /* chunk c and c+1 alternate */
     /* the next chunk's gather goes out before this chunk's GEMM */
     if (c + 1 < k) {
       float *next = ph(m) ? NULL : x->chunk + ((c + 1) % 2) * x->chunk_half;
-      hc_allgather(x->c, gat, xin ? xin + R0(c + 1) * W : NULL, next, RC(c + 1) * W, x->o.algo);
-      ag_end[c + 1] = hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, ready0, agname);
+      ag_end[c + 1] = hc_map_gather_at(x->c, gat, fwd, xin ? xin + R0(c + 1) * W : NULL, next,
+                                       RC(c + 1) * W, pipe.ready);
     }
     /* gathered row q: member q / rc, token (q / rc) rows_in + r0 + q % rc;
      * member g's run of tokens splits over the owners' blocks */
@@ -244,9 +247,9 @@ static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const
       size_t no = (size_t)nout[o], *cnt_o = hc_malloc((size_t)S * sizeof(size_t));
       for (int s = 0; s < S; s++) cnt_o[s] = cnt[s] * no;
       if (xc) hc_matmul_forward(x->pbuf, xc, w[o], (int)rows, win, nout[o]);
-      double g_end = hc_ledger_compute_at(l, hc_flops_matmul((double)rows, win, nout[o]), ag_end[c], "gemm");
-      hc_reduce_scatterv(x->c, sct, x->pbuf, x->dxp, cnt_o, HC_RED_SUM, x->o.algo);
-      end = fmax(end, hc_ledger_run(l, HC_ENG_NOP, l->last_coll_time, g_end, rsname));
+      double g_end = hc_par_charge_at(m, HC_PHASE_FWD, HC_OPK_LINEAR,
+                                      hc_flops_matmul((double)rows, win, nout[o]), ag_end[c], "gemm");
+      end = fmax(end, hc_map_reduce_scatterv_at(x->c, sct, fwd, x->pbuf, x->dxp, cnt_o, g_end));
       if (xc) { /* my rows, in token order, back to their places */
         size_t got = 0;
         for (size_t q = 0; q < rows; q++)
@@ -259,8 +262,7 @@ static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const
 #undef R0
 #undef RC
   if (save) push_saved(x, ph(m) ? NULL : x->xg, (size_t)G * rows_in * W);
-  l->defer = saved_defer;
-  if (!l->muted) l->now = end;
+  hc_ledger_pipeline_end(m->ledger, &pipe, end);
   free(cnt), free(tok), free(ag_end);
 }
 
@@ -269,7 +271,6 @@ static void chunked_fwd(hc_method *m, hc_group *gat, int rows_in, int win, const
 static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   chunked_fwd(m, &x->c->col, m->T1, m->h1, x1, n, y2, w, nout, &x->c->row, m->T2,
               x->o.save_gathered && !m->forward_only);
 }
@@ -279,16 +280,16 @@ static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
 static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
                       const float *x1, const float *const *w, const int *nout) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  hc_map_tag bwd = on(x, HC_PHASE_BWD, HC_OPK_LINEAR);
   size_t nl = (size_t)m->T1 * m->h1, T = (size_t)x->T;
   regather(x, &x->c->col, x1, nl);
   if (!ph(m)) memset(x->dxp, 0, T * (size_t)m->h1 * sizeof(float));
   for (int k = 0; k < n; k++) {
-    hc_allgather(x->c, &x->c->row, dy2[k], x->dyg, (size_t)m->T2 * nout[k], x->o.algo);
+    hc_map_gather(x->c, &x->c->row, bwd, dy2[k], x->dyg, (size_t)m->T2 * nout[k]);
     if (!ph(m)) hc_matmul_backward(x->dxp, dw[k], x->dyg, x->xg, w[k], x->T, m->h1, nout[k]);
     hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
   }
-  hc_reduce_scatter(x->c, &x->c->col, x->dxp, x->pbuf, nl, HC_RED_SUM, x->o.algo);
+  hc_map_reduce_scatter(x->c, &x->c->col, bwd, x->dxp, x->pbuf, nl);
   if (!ph(m)) add_into(dx1, x->pbuf, nl);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, HC_FLOPS_ADD * (double)nl, "add");
 }
@@ -297,7 +298,6 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
  * P's token blocks over column j. */
 static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, int nin) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   float *y[1] = {y1};
   const float *ws[1] = {w};
   int no[1] = {m->h1};
@@ -308,16 +308,16 @@ static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, 
 static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
                       const float *w, int nin) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  hc_map_tag bwd = on(x, HC_PHASE_BWD, HC_OPK_LINEAR);
   size_t nl = (size_t)m->T2 * nin, T = (size_t)x->T;
-  hc_allgather(x->c, &x->c->col, dy1, x->dyg, (size_t)m->T1 * m->h1, x->o.algo);
+  hc_map_gather(x->c, &x->c->col, bwd, dy1, x->dyg, (size_t)m->T1 * m->h1);
   regather(x, &x->c->row, x2, nl);
   if (!ph(m)) {
     memset(x->dxp, 0, T * (size_t)nin * sizeof(float));
     hc_matmul_backward(x->dxp, dw, x->dyg, x->xg, w, x->T, nin, m->h1);
   }
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, nin, m->h1), "gemm");
-  hc_reduce_scatter(x->c, &x->c->row, x->dxp, x->pbuf, nl, HC_RED_SUM, x->o.algo);
+  hc_map_reduce_scatter(x->c, &x->c->row, bwd, x->dxp, x->pbuf, nl);
   if (!ph(m)) add_into(dx2, x->pbuf, nl);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, HC_FLOPS_ADD * (double)nl, "add");
 }
@@ -327,7 +327,7 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
  * column's tokens over the row. */
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   hecaton *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_LOSS);
+  hc_ledger_set_tag(m->ledger, HC_PHASE_FWD, HC_OPK_LOSS);
   return hc_par_vocab_loss(x->c, &x->c->col, &x->c->row, dlogits, logits,
                            targets + (size_t)x->j * m->T2, m->T2, m->V2, x->v0, x->T, x->stat,
                            ph(m));

@@ -56,6 +56,10 @@ void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv);
 /* The methods' gradient norm: tagged optimizer, summed over the mesh. */
 double hc_par_grad_norm_op(hc_method *m, hc_comm *c);
 
+/* hc_par_charge inside a pipeline (ledger.h): the FLOPs start after
+ * `ready`, leave the timeline's `now` alone; returns their end. */
+double hc_par_charge_at(hc_method *m, int phase, int op, double flops, double ready,
+                        const char *name);
 
 void hc_par_set_wire(hc_comm *c, int bytes); /* 0: the hardware file's element size */
 
