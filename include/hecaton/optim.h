@@ -24,6 +24,9 @@ void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t
                      const hc_adamw *opt, float lr, int decay, long t);
 /* The step over every tensor of the table, each with its own decay flag. */
 void hc_adamw_step(hc_params *p, const hc_adamw *opt, float lr, long t);
+/* The same with every gradient multiplied by gscale as it is read (the
+ * clipping factor), leaving the gradients themselves unchanged. */
+void hc_adamw_step_scaled(hc_params *p, const hc_adamw *opt, float lr, long t, float gscale);
 
 /* Clipping in three parts, so that a distributed caller can all-reduce the
  * sum of squares between the first and the second:

@@ -15,21 +15,19 @@
 #include "hecaton/args.h"
 #include "hecaton/optim.h"
 #include "hecaton/rng.h"
+#include "hecaton/step.h"
 #include "hecaton/util.h"
 
 /* Best and mean seconds of `steps` training steps after one warm-up. */
-static void time_steps(hc_method *m, hc_model *md, const int *batch, int steps, MPI_Comm comm,
+static void time_steps(hc_model *md, const int *batch, int steps, MPI_Comm comm,
                        double *best, double *mean) {
   hc_adamw opt = {0.9, 0.95, 1e-8, 0.1};
   *best = 1e30, *mean = 0;
   for (int st = 0; st <= steps; st++) {
     if (comm != MPI_COMM_NULL) MPI_Barrier(comm);
     double t0 = hc_wtime();
-    hc_params_zero_grads(m->p);
-    hc_model_forward(md, batch);
-    hc_model_backward(md);
-    m->ops->grad_sumsq(m);
-    hc_adamw_step(m->p, &opt, 1e-4f, st + 1);
+    hc_step_opts so = {.opt = &opt, .lr = 1e-4, .clip = 1.0, .t = st + 1};
+    hc_train_step(md, batch, &so);
     double dt = hc_wtime() - t0, slowest = dt;
     if (comm != MPI_COMM_NULL) MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
     if (st == 0) continue;
@@ -85,7 +83,7 @@ int hc_cmd_bench_step(int argc, char **argv) {
   hc_model md;
   hc_model_init(&md, &m);
   double mesh_best, mesh_mean;
-  time_steps(&m, &md, batch, steps, env.mesh.cart, &mesh_best, &mesh_mean);
+  time_steps(&md, batch, steps, env.mesh.cart, &mesh_best, &mesh_mean);
   hc_model_free(&md);
   hc_cli_method_free(&m);
 
@@ -108,7 +106,7 @@ int hc_cmd_bench_step(int argc, char **argv) {
     hc_single_method(&rm, &rp, b, s);
     hc_model rmd;
     hc_model_init(&rmd, &rm);
-    time_steps(&rm, &rmd, batch, steps, MPI_COMM_NULL, &ref_best, &ref_mean);
+    time_steps(&rmd, batch, steps, MPI_COMM_NULL, &ref_best, &ref_mean);
     hc_model_free(&rmd);
     hc_params_free(&rp);
   }

@@ -12,6 +12,7 @@
 #include "hecaton/model.h"
 #include "hecaton/optim.h"
 #include "hecaton/rng.h"
+#include "hecaton/step.h"
 #include "hecaton/util.h"
 
 /* Best of reps: n x n x n sgemm. */
@@ -81,10 +82,8 @@ int hc_cmd_bench_train(int argc, char **argv) {
   double flops = hc_model_step_flops(&cfg, b, s), best = 1e30, total = 0;
   for (int st = 0; st <= steps; st++) { /* step 0 warms up */
     double t0 = hc_wtime();
-    hc_params_zero_grads(&p);
-    hc_model_forward(&md, batch);
-    hc_model_backward(&md);
-    hc_adamw_step(&p, &opt, 1e-4f, st + 1);
+    hc_step_opts so = {.opt = &opt, .lr = 1e-4, .clip = 1.0, .t = st + 1};
+    hc_train_step(&md, batch, &so);
     double dt = hc_wtime() - t0;
     if (st > 0) {
       total += dt;

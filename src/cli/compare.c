@@ -13,6 +13,7 @@
 #include "hecaton/cost.h"
 #include "hecaton/flops.h"
 #include "hecaton/rng.h"
+#include "hecaton/step.h"
 #include "hecaton/util.h"
 
 typedef struct {
@@ -67,11 +68,8 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   hc_rng_seed(&rng, 11);
   for (int k = 0; k < b * (s + 1); k++) batch[k] = (int)(hc_rng_u64(&rng) % (uint64_t)cfg->vocab_size);
   hc_ledger_reset(&env->ledger);
-  hc_params_zero_grads(&p);
-  hc_model_forward(&md, batch);
-  hc_model_backward(&md);
-  m.ops->grad_sumsq(&m);
-  hc_method_charge(&m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p.n_params, "adamw");
+  hc_step_opts so = {.opt = NULL}; /* one step costed; the update is charged, not applied */
+  hc_train_step(&md, batch, &so);
   hc_dram_io io = hc_dram_bytes(&env->hw, (double)p.n_params, hc_model_saved_floats(&m),
                                 env->hw.elem_bytes, sched, micro > 0 ? micro : b);
   hc_ledger_dram(&env->ledger, env->mesh.cart, io, 0);

@@ -15,6 +15,7 @@
 #include "hecaton/optim.h"
 #include "hecaton/parallel.h"
 #include "hecaton/rng.h"
+#include "hecaton/step.h"
 #include "hecaton/util.h"
 
 static void help(void) {
@@ -45,6 +46,26 @@ static int row(const char *name, const float *got, const float *want, size_t n, 
   printf("  %-40s %9zu %11.3e %11.3e %9zu %14.7e %14.7e  %s\n", name, n, c.max_abs,
          scale > 0 ? c.max_abs / scale : c.max_abs, c.worst, c.got, c.want, ok ? "pass" : "FAIL");
   return ok;
+}
+
+/* Test hook (--perturb): after backward, add 0.01 to one element of one
+ * shard of that gradient, so that the check must fail naming it. */
+typedef struct {
+  hc_params *p;
+  const char *name;
+} perturb_ctx;
+
+static int perturb_hook(void *arg, hc_model *md, const int *batch, float loss) {
+  (void)md, (void)batch, (void)loss;
+  perturb_ctx *pc = arg;
+  if (!pc->name) return 0;
+  int rank, who, mine;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const hc_tensor *x = hc_params_find(pc->p, pc->name);
+  mine = x && x->owner && x->numel ? rank : -1;
+  MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (rank == who) pc->p->grads[x->offset] += 0.01f;
+  return 0;
 }
 
 static void header(const char *what, double rtol) {
@@ -153,23 +174,20 @@ int hc_cmd_gradcheck(int argc, char **argv) {
     for (size_t k = 0; k < (size_t)b * (size_t)(s + 1); k++)
       batch[k] = (int)(hc_rng_u64(&r) % V); /* the same tokens on every rank */
     hc_ledger_reset(&env.ledger);
-    hc_params_zero_grads(&p);
-    float loss = hc_model_forward(&md, batch);
-    hc_model_backward(&md);
-    if (step == 1 && perturb) {
-      const hc_tensor *x = hc_params_find(&p, perturb);
-      int mine = x && x->owner && x->numel ? rank : -1, who;
-      MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-      if (rank == who) p.grads[x->offset] += 0.01f;
-    }
-    double norm = sqrt(m.ops->grad_sumsq(&m));
+    /* Both take the same clipped AdamW step; the check reads the gradients
+     * after backward, before the update. */
+    perturb_ctx pc = {&p, step == 1 ? perturb : NULL};
+    hc_step_opts so = {.opt = &opt, .lr = lr, .clip = 1.0, .t = step,
+                       .after_backward = perturb_hook, .arg = &pc};
+    hc_step_result res = hc_train_step(&md, batch, &so);
+    float loss = res.loss;
+    double norm = res.grad_norm;
     float rloss = 0;
     double rnorm = 0;
     if (rank == 0) {
-      hc_params_zero_grads(&ref);
-      rloss = hc_model_forward(&rmd, batch);
-      hc_model_backward(&rmd);
-      rnorm = sqrt(rm.ops->grad_sumsq(&rm));
+      hc_step_opts ro = {.opt = &opt, .lr = lr, .clip = 1.0, .t = step};
+      hc_step_result rr = hc_train_step(&rmd, batch, &ro);
+      rloss = rr.loss, rnorm = rr.grad_norm;
     }
     if (step == 1) {
       hc_params_gather_full(&p, 1, MPI_COMM_WORLD, &got);
@@ -201,13 +219,6 @@ int hc_cmd_gradcheck(int argc, char **argv) {
         hc_ledger_print(&rep, stdout);
         hc_ledger_report_free(&rep);
       }
-    }
-    /* Both take the same clipped AdamW step. */
-    hc_grad_scale(p.grads, p.n_params, hc_grad_clip_scale(norm * norm, 1.0));
-    hc_adamw_step(&p, &opt, (float)lr, step);
-    if (rank == 0) {
-      hc_grad_scale(ref.grads, ref.n_params, hc_grad_clip_scale(rnorm * rnorm, 1.0));
-      hc_adamw_step(&ref, &opt, (float)lr, step);
     }
   }
   hc_params_gather_full(&p, 0, MPI_COMM_WORLD, &got);

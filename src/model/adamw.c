@@ -5,8 +5,11 @@
 #include "hecaton/optim.h"
 #include "hecaton/util.h"
 
-void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t n,
-                     const hc_adamw *opt, float lr, int decay, long t) {
+/* The update with the gradients scaled by gscale on the fly (clipping
+ * without writing the gradients: g * gscale rounds as a scaling in place
+ * would, and the gradients stay as backward left them). */
+static void update_scaled(float *param, const float *grad, float *m, float *v, size_t n,
+                          const hc_adamw *opt, float lr, int decay, long t, float gscale) {
   HC_ASSERT(t >= 1);
   float b1 = (float)opt->beta1, b2 = (float)opt->beta2;
   float omb1 = (float)(1.0 - opt->beta1), omb2 = (float)(1.0 - opt->beta2);
@@ -15,7 +18,7 @@ void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t
   float c2 = (float)(1.0 - pow(opt->beta2, (double)t));
   float wd = decay ? (float)opt->weight_decay : 0.0f, eps = (float)opt->eps;
   for (size_t i = 0; i < n; i++) {
-    float g = grad[i];
+    float g = gscale == 1.0f ? grad[i] : grad[i] * gscale;
     m[i] = b1 * m[i] + omb1 * g;
     v[i] = b2 * v[i] + omb2 * g * g;
     float mhat = m[i] / c1, vhat = v[i] / c2;
@@ -23,14 +26,23 @@ void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t
   }
 }
 
-void hc_adamw_step(hc_params *p, const hc_adamw *opt, float lr, long t) {
+void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t n,
+                     const hc_adamw *opt, float lr, int decay, long t) {
+  update_scaled(param, grad, m, v, n, opt, lr, decay, t, 1.0f);
+}
+
+void hc_adamw_step_scaled(hc_params *p, const hc_adamw *opt, float lr, long t, float gscale) {
   if (!p->params) return; /* dry-run: nothing held */
   for (size_t k = 0; k < p->n_tensors; k++) {
     const hc_tensor *x = &p->tensors[k];
     size_t o = x->offset;
-    hc_adamw_update(p->params + o, p->grads + o, p->m + o, p->v + o, x->numel, opt, lr,
-                    x->spec.decay, t);
+    update_scaled(p->params + o, p->grads + o, p->m + o, p->v + o, x->numel, opt, lr,
+                  x->spec.decay, t, gscale);
   }
+}
+
+void hc_adamw_step(hc_params *p, const hc_adamw *opt, float lr, long t) {
+  hc_adamw_step_scaled(p, opt, lr, t, 1.0f);
 }
 
 double hc_grad_sumsq(const float *g, size_t n) {

@@ -9,6 +9,7 @@
 #include "hecaton/flops.h"
 #include "hecaton/methods.h"
 #include "hecaton/parallel.h"
+#include "hecaton/step.h"
 #include "hecaton/util.h"
 
 /* The estimator runs the mesh methods of the registry, phantom. */
@@ -60,10 +61,8 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     hc_model_init(&md, &m);
     int *batch = hc_calloc((size_t)in->b * (size_t)(in->s + 1), sizeof(int));
     /* One training step as the trainer runs it. */
-    hc_model_forward(&md, batch);
-    hc_model_backward(&md);
-    m.ops->grad_sumsq(&m);
-    hc_method_charge(&m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p.n_params, "adamw");
+    hc_step_opts so = {.opt = NULL}; /* costed, phantom: nothing to update */
+    hc_train_step(&md, batch, &so);
     int M = in->micro_batches > 0 ? in->micro_batches : in->b;
     ch[k].node = pick[k];
     ch[k].io = hc_dram_bytes(&in->hw, (double)p.n_params, hc_model_saved_floats(&m),

@@ -1,5 +1,6 @@
 /* train.c: the training loop over any method. */
 #include "hecaton/train.h"
+#include "hecaton/step.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -41,6 +42,32 @@ static int save(hc_trainer *tr, const hc_train_opts *o, long step, int rank) {
                          sizeof err))
     return hc_agree(tr->comm, err);
   if (rank == 0) printf("checkpoint step %ld written to %s\n", step, o->save);
+  return 0;
+}
+
+/* After the first step's backward: the gradient dump and the check. */
+typedef struct {
+  hc_trainer *tr;
+  const hc_train_opts *o;
+  int first;  /* the run's first step: hooks apply */
+  long step;
+} hook_ctx;
+
+static int first_step_hook(void *arg, hc_model *md, const int *batch, float loss) {
+  hook_ctx *h = arg;
+  hc_trainer *tr = h->tr;
+  if (!h->first) return 0;
+  hc_method *m = tr->m;
+  int rank;
+  MPI_Comm_rank(tr->comm, &rank);
+  if (h->o->dump_grads) {
+    char err[HC_ERRLEN];
+    int bad = hc_grad_dump(h->o->dump_grads, tr->comm, m->p, batch, m->b, m->s, loss, err,
+                           sizeof err) != 0;
+    if (hc_agree(tr->comm, bad ? err : NULL)) return -1;
+    if (rank == 0) printf("gradients of step %ld written to %s\n", h->step, h->o->dump_grads);
+  }
+  if (tr->check && !m->phantom && tr->check(tr, md, batch, loss)) return -1;
   return 0;
 }
 
@@ -99,25 +126,17 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     double t0 = hc_wtime(), sim0 = tr->ledger ? tr->ledger->now : 0;
     if (tr->ledger) tr->ledger->nevents = 0; /* the trace keeps the last step */
     if (tr->data) hc_loader_next(tr->data, batch, m->b); /* dry-run: zeros, never read */
-    hc_params_zero_grads(p);
-    float loss = hc_model_forward(&md, batch);
-    hc_model_backward(&md);
-    if (o->dump_grads && step == step0) {
-      int bad = hc_grad_dump(o->dump_grads, tr->comm, p, batch, m->b,
-                             m->s, loss, err, sizeof err) != 0;
-      if (hc_agree(tr->comm, bad ? err : NULL)) { rc = -1; break; }
-      if (rank == 0) printf("gradients of step %ld written to %s\n", step, o->dump_grads);
-    }
-    if (tr->check && step == step0 && !m->phantom && tr->check(tr, &md, batch, loss)) {
+    double lr = hc_lr_at(&sched, step);
+    hook_ctx hk = {tr, o, step == step0, step};
+    hc_step_opts so = {.opt = &opt, .lr = lr, .clip = o->clip, .t = step + 1,
+                       .after_backward = first_step_hook, .arg = &hk};
+    hc_step_result res = hc_train_step(&md, batch, &so);
+    if (res.stopped) {
       rc = -1;
       break;
     }
-    double norm = sqrt(m->ops->grad_sumsq(m));
-    if (o->clip > 0 && p->grads)
-      hc_grad_scale(p->grads, p->n_params, hc_grad_clip_scale(norm * norm, o->clip));
-    double lr = hc_lr_at(&sched, step);
-    hc_adamw_step(p, &opt, (float)lr, step + 1);
-    hc_method_charge(m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p->n_params, "adamw");
+    float loss = res.loss;
+    double norm = res.grad_norm;
     if (tr->ledger) { /* DRAM, streaming alongside the whole step */
       int M = o->micro_batches > 0 ? o->micro_batches : m->b;
       hc_dram_io io = hc_dram_bytes(&tr->ledger->hw, (double)p->n_params, hc_model_saved_floats(m),

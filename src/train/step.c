@@ -1,0 +1,27 @@
+/* step.c: one training step (step.h). */
+#include "hecaton/step.h"
+
+#include <math.h>
+
+#include "hecaton/flops.h"
+#include "hecaton/tags.h"
+
+hc_step_result hc_train_step(hc_model *md, const int *batch, const hc_step_opts *o) {
+  hc_method *m = md->m;
+  hc_params *p = m->p;
+  hc_step_result r = {0};
+  hc_params_zero_grads(p);
+  r.loss = hc_model_forward(md, batch);
+  hc_model_backward(md);
+  if (o->after_backward && o->after_backward(o->arg, md, batch, r.loss)) {
+    r.stopped = 1;
+    return r;
+  }
+  r.grad_norm = sqrt(m->ops->grad_sumsq(m));
+  if (o->opt) { /* clipped on the fly: the gradients stay as backward left them */
+    float scale = o->clip > 0 ? hc_grad_clip_scale(r.grad_norm * r.grad_norm, o->clip) : 1.0f;
+    hc_adamw_step_scaled(p, o->opt, (float)o->lr, o->t, scale);
+  }
+  hc_method_charge(m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p->n_params, "adamw");
+  return r;
+}
