@@ -170,7 +170,6 @@ int hc_cmd_train(int argc, char **argv) {
   }
   bad = hc_cli_method_check(method, &env, &cfg, b, s, err, sizeof err) != 0;
   if (!bad && !dry) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
-  if (!bad && !dry) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
   if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
     hc_cli_env_free(&env);
     hc_tokens_free(&tok);
