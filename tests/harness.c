@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "hecaton/compare.h"
+#include "hecaton/mesh.h"
+#include "hecaton/util.h"
 
 int hc_test_argc;
 char **hc_test_argv;
@@ -41,6 +43,7 @@ int hc_unit_main(const char *suite, const hc_test *tests, size_t n) {
 int hc_mpi_main(int argc, char **argv, const char *suite, const hc_test *tests, size_t n,
                 int (*setup)(void)) {
   MPI_Init(&argc, &argv);
+  hc_set_abort_hook(hc_mpi_abort_all);
   hc_test_argc = argc, hc_test_argv = argv;
   MPI_Comm_rank(MPI_COMM_WORLD, &hc_test_rank);
   int bad = setup ? setup() != 0 : 0, anybad;

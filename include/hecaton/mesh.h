@@ -22,6 +22,9 @@ typedef struct {
  * the lowest failing rank, once, as "hecaton: error: ...", and every rank
  * gets -1; otherwise 0. Collective over comm. */
 int hc_agree(MPI_Comm comm, const char *err);
+/* The abort hook of an MPI program (hc_set_abort_hook, util.h): when MPI
+ * is initialised, abort every rank (MPI_Abort), not only this one. */
+void hc_mpi_abort_all(void);
 
 /* Build the mesh over MPI_COMM_WORLD from "RxC". Collective: a malformed
  * spec or a world size that is not R*C is reported once by rank 0 and every

@@ -1,5 +1,6 @@
 /* model_config.h: the shape of a Llama-family model, read from
- * models/<name>.ini, section [model] (DESIGN.md section 6). Dimension names
+ * models/<name>.ini, section [model] (DESIGN.md section 6), by the config
+ * module (src/config/model.c); this header knows nothing of INI. Dimension names
  * follow DESIGN.md: h = dim, n_h = n_heads, n_kv = n_kv_heads,
  * d = h / n_h (head dim), f = ffn_dim, V = vocab_size. */
 #ifndef HECATON_MODEL_CONFIG_H
@@ -7,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "hecaton/ini.h"
+#define HC_MODEL_NAME_LEN 64
 
 typedef struct {
   int dim;         /* h */
@@ -19,7 +20,7 @@ typedef struct {
   int max_seq_len; /* longest sequence RoPE and the data loader allow */
   double norm_eps;   /* RMSNorm epsilon */
   double rope_theta; /* RoPE base frequency */
-  char name[HC_INI_STRLEN]; /* the file's base name without ".ini" */
+  char name[HC_MODEL_NAME_LEN]; /* the file's base name without ".ini" */
 } hc_model_config;
 
 /* Load and validate `path`. Every key of [model] is required. After

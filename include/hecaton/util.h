@@ -15,9 +15,12 @@ void *hc_calloc_check(size_t count, size_t size, const char *file, int line);
 #define hc_malloc(n) hc_malloc_check((n), __FILE__, __LINE__)
 #define hc_calloc(c, s) hc_calloc_check((c), (s), __FILE__, __LINE__)
 
-/* An internal invariant broke: print where and abort every rank. */
+/* An internal invariant broke: print where, run the abort hook (the MPI
+ * programs install one that aborts every rank: hc_mpi_abort_all, mesh.h),
+ * then abort. */
 void hc_die(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
+void hc_set_abort_hook(void (*hook)(void));
 #define HC_DIE(...) hc_die(__FILE__, __LINE__, __VA_ARGS__)
 #define HC_ASSERT(c) \
   do { if (!(c)) HC_DIE("assertion failed: %s", #c); } while (0)

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/mesh.h"
+#include "hecaton/util.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -25,6 +27,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
+  hc_set_abort_hook(hc_mpi_abort_all); /* an internal error stops every rank */
   int rank, rc = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

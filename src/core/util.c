@@ -1,14 +1,15 @@
-/* util.c: checked allocation, error formatting, size parsing. */
+/* util.c: checked allocation, error formatting, size parsing (no MPI). */
 #define _POSIX_C_SOURCE 200809L
 #include "hecaton/util.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <mpi.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+static void (*abort_hook)(void); /* util knows no MPI: the programs set it */
 
 void *hc_malloc_check(size_t n, const char *file, int line) {
   void *p = malloc(n ? n : 1);
@@ -30,11 +31,11 @@ void hc_die(const char *file, int line, const char *fmt, ...) {
   va_end(ap);
   fputc('\n', stderr);
   fflush(stderr);
-  int init = 0;
-  MPI_Initialized(&init);
-  if (init) MPI_Abort(MPI_COMM_WORLD, 2);
+  if (abort_hook) abort_hook();
   abort();
 }
+
+void hc_set_abort_hook(void (*hook)(void)) { abort_hook = hook; }
 
 int hc_err(char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen) {

@@ -6,6 +6,13 @@
 
 #include "hecaton/util.h"
 
+void hc_mpi_abort_all(void) {
+  int init = 0, done = 0;
+  MPI_Initialized(&init);
+  MPI_Finalized(&done);
+  if (init && !done) MPI_Abort(MPI_COMM_WORLD, 2);
+}
+
 int hc_agree(MPI_Comm comm, const char *err) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);

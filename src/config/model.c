@@ -1,4 +1,4 @@
-/* config.c: models/<name>.ini through the INI table, then the shape rules
+/* model.c: models/<name>.ini through the INI table, then the shape rules
  * that the kernels rely on. */
 #define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "hecaton/model_config.h"
@@ -9,6 +9,8 @@
 
 #include "hecaton/ini.h"
 #include "hecaton/util.h"
+
+_Static_assert(HC_INI_STRLEN <= HC_MODEL_NAME_LEN, "a model name from the INI file fits the config");
 
 #define R HC_KEY_REQUIRED
 static const hc_ini_key kModelKeys[] = {
