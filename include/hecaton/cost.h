@@ -23,8 +23,6 @@
 #ifndef HECATON_COST_H
 #define HECATON_COST_H
 
-#include <mpi.h>
-
 #include "hecaton/ledger.h"
 
 typedef enum { HC_SCHED_MICRO, HC_SCHED_LAYER } hc_schedule;
@@ -47,12 +45,9 @@ hc_dram_io hc_dram_bytes(const hc_hw *hw, double params, double saved, int elem_
  * chiplets' bytes at the DRAM bandwidth. io has one entry per node. */
 double hc_dram_time(const hc_topo *t, const hc_hw *hw, const hc_dram_io *io);
 
-/* Account this chiplet's DRAM traffic for one step: bytes on its routes
- * (tag DRAM), the DRAM engine busy for the mesh-wide time from `ready`.
- * Collective over comm (an all-gather of every chiplet's bytes: the cost
- * model's bookkeeping, not chiplet traffic). */
-void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready);
-/* The same with the mesh-wide time known (no communication). */
+/* Account this chiplet's DRAM traffic for one step with the mesh-wide time
+ * known (no communication; hc_ledger_dram in report.h computes the time
+ * from every chiplet's bytes). */
 void hc_ledger_dram_record(hc_ledger *l, hc_dram_io mine, double time, double ready);
 
 /* A step's figures from the gathered report (divide by steps for a
@@ -68,7 +63,8 @@ typedef struct {
   double energy_link, energy_dram, energy_compute; /* joules */
   double energy_phase[HC_NPHASES]; /* link + compute, by phase; DRAM in other */
 } hc_cost;
-void hc_cost_from_report(const hc_ledger_report *r, hc_cost *c);
+struct hc_ledger_report;
+void hc_cost_from_report(const struct hc_ledger_report *r, hc_cost *c);
 void hc_cost_print(const hc_cost *c, long steps, FILE *f);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include <mpi.h>
 
-#include "hecaton/ledger.h"
+#include "hecaton/report.h"
 
 /* Each directed link coloured by its utilisation over `seconds` of
  * simulated time (rank 0, from the gathered report). */

@@ -8,6 +8,7 @@
 #include "hecaton/comm.h"
 #include "hecaton/hw.h"
 #include "hecaton/ledger.h"
+#include "hecaton/report.h"
 #include "hecaton/mesh.h"
 #include "hecaton/methods.h"
 #include "hecaton/model.h"

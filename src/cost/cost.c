@@ -1,5 +1,6 @@
 /* cost.c: DRAM through the edge I/O dies, the step's time, energy. */
 #include "hecaton/cost.h"
+#include "hecaton/report.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -77,15 +78,6 @@ double hc_dram_time(const hc_topo *t, const hc_hw *hw, const hc_dram_io *io) {
   for (int k = 0; k < n * 4; k++) worst = fmax(worst, die[k] / hw->dram_bw);
   free(load), free(die), free(in), free(out);
   return worst;
-}
-
-void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready) {
-  int n = hc_topo_nodes(&l->topo);
-  hc_dram_io *all = hc_malloc((size_t)n * sizeof *all);
-  MPI_Allgather(&mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, comm);
-  double time = hc_dram_time(&l->topo, &l->hw, all);
-  free(all);
-  hc_ledger_dram_record(l, mine, time, ready);
 }
 
 void hc_ledger_dram_record(hc_ledger *l, hc_dram_io mine, double time, double ready) {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "hecaton/h5io.h"
-#include "hecaton/ledger.h"
+#include "hecaton/report.h"
 #include "hecaton/util.h"
 
 #define U64 H5T_NATIVE_UINT64, H5T_STD_U64LE

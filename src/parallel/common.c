@@ -6,8 +6,10 @@
 #include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/optim.h"
+#include "hecaton/parallel.h"
 #include "hecaton/util.h"
 #include "internal.h"
+#include "mappings.h"
 
 const char *hc_par_nearest(int x, int want, char *buf, size_t len) {
   int lo = 1, hi = -1;
@@ -76,44 +78,41 @@ void hc_saved_free(hc_saved *s) {
   memset(s, 0, sizeof *s);
 }
 
-void hc_par_set_wire(hc_comm *c, int bytes) { c->elem_bytes = bytes; }
-
-float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dlogits,
-                        const float *logits, const int *targets, int T, int Vl, size_t v0,
-                        int T_global, float *stat, int phantom) {
+float hc_par_vocab_loss(hc_method *m, hc_comm *c, hc_group *vocab, hc_group *tokens,
+                        float *dlogits, const float *logits, const int *targets, int T, int Vl,
+                        size_t v0, int T_global, float *stat) {
+  int phantom = m->phantom;
   size_t n = (size_t)T;
   float *mx = stat, *tl = phantom ? NULL : stat + n, *se = phantom ? NULL : stat + 2 * n;
   double flops = 0.5 * HC_FLOPS_XENT * (double)T * Vl; /* a third per pass, counted twice in finish */
+  hc_map_tag stats = hc_map_stats_on(HC_PHASE_FWD, HC_OPK_LOSS, HC_ALGO_DEFAULT);
   if (!phantom) hc_xent_local_stats(mx, tl, logits, targets, T, Vl, (int)v0);
-  hc_ledger_compute(c->ledger, flops / 1.5, "xent");
-  hc_par_set_wire(c, 4); /* statistics travel as fp32 */
-  hc_allreduce(c, vocab, mx, mx, n, HC_RED_MAX, HC_ALGO_DEFAULT);
-  hc_allreduce(c, vocab, tl, tl, n, HC_RED_SUM, HC_ALGO_DEFAULT);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LOSS, flops / 1.5, "xent");
+  hc_map_all_reduce(c, vocab, stats, mx, mx, n, HC_RED_MAX);
+  hc_map_all_reduce(c, vocab, stats, tl, tl, n, HC_RED_SUM);
   if (!phantom) hc_xent_local_sumexp(se, logits, mx, T, Vl);
-  hc_ledger_compute(c->ledger, flops / 1.5, "xent");
-  hc_allreduce(c, vocab, se, se, n, HC_RED_SUM, HC_ALGO_DEFAULT);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LOSS, flops / 1.5, "xent");
+  hc_map_all_reduce(c, vocab, stats, se, se, n, HC_RED_SUM);
   float part = 0, total = 0;
   if (!phantom)
     part = hc_xent_finish(dlogits, logits, mx, se, tl, targets, T, Vl, (int)v0, 1.0f / (float)T_global);
-  hc_ledger_compute(c->ledger, flops / 1.5, "xent");
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LOSS, flops / 1.5, "xent");
   total = part;
   if (tokens)
-    hc_allreduce(c, tokens, phantom ? NULL : &part, phantom ? NULL : &total, 1, HC_RED_SUM,
-                 HC_ALGO_DEFAULT);
-  hc_par_set_wire(c, 0);
+    hc_map_all_reduce(c, tokens, stats, phantom ? NULL : &part, phantom ? NULL : &total, 1,
+                      HC_RED_SUM);
   return total;
 }
 
-double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom) {
+double hc_par_grad_sumsq(hc_method *m, hc_comm *c) {
+  const hc_params *p = m->p;
   double ss = 0;
-  if (!phantom)
+  if (!m->phantom)
     for (size_t t = 0; t < p->n_tensors; t++)
       if (p->tensors[t].owner) ss += hc_grad_sumsq(p->grads + p->tensors[t].offset, p->tensors[t].numel);
   float v = (float)ss, total = 0;
-  hc_par_set_wire(c, 4);
-  hc_allreduce(c, &c->all, phantom ? NULL : &v, phantom ? NULL : &total, 1, HC_RED_SUM,
-               HC_ALGO_DEFAULT);
-  hc_par_set_wire(c, 0);
+  hc_map_all_reduce(c, &c->all, hc_map_stats_on(HC_PHASE_OPT, HC_OPK_OTHER, HC_ALGO_DEFAULT),
+                    m->phantom ? NULL : &v, m->phantom ? NULL : &total, 1, HC_RED_SUM);
   return total;
 }
 
@@ -134,17 +133,11 @@ void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv) 
     hc_tensor *tt = &m->p->tensors[t];
     float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
     int kind = tt->spec.kind;
-    if (norms && (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM)) {
-      hc_ledger_set_tag(c->ledger, HC_PHASE_BWD, HC_OPK_NORM);
-      hc_allreduce(c, norms, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
-    } else if (kv && (kind == HC_P_WK || kind == HC_P_WV)) {
-      hc_ledger_set_tag(c->ledger, HC_PHASE_BWD, HC_OPK_LINEAR);
-      hc_allreduce(c, kv, g, g, tt->numel, HC_RED_SUM, HC_ALGO_DEFAULT);
-    }
+    if (norms && (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM))
+      hc_map_all_reduce(c, norms, hc_map_on(HC_PHASE_BWD, HC_OPK_NORM, HC_ALGO_DEFAULT), g, g,
+                        tt->numel, HC_RED_SUM);
+    else if (kv && (kind == HC_P_WK || kind == HC_P_WV))
+      hc_map_all_reduce(c, kv, hc_map_on(HC_PHASE_BWD, HC_OPK_LINEAR, HC_ALGO_DEFAULT), g, g,
+                        tt->numel, HC_RED_SUM);
   }
-}
-
-double hc_par_grad_norm_op(hc_method *m, hc_comm *c) {
-  hc_ledger_set_tag(c->ledger, HC_PHASE_OPT, HC_OPK_OTHER);
-  return hc_par_grad_sumsq(c, m->p, m->phantom);
 }

@@ -112,13 +112,12 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* The tag of a collective: phase and op kind, in the tensors' element size
- * or as fp32 statistics, by the method's algorithm. */
+/* The tag of a collective, by the method's algorithm. */
 static hc_map_tag on(const hecaton *x, int phase, int op) {
-  return (hc_map_tag){phase, op, 0, x->o.algo};
+  return hc_map_on(phase, op, x->o.algo);
 }
 static hc_map_tag stats_on(const hecaton *x, int phase, int op) {
-  return (hc_map_tag){phase, op, HC_WIRE_FP32, x->o.algo};
+  return hc_map_stats_on(phase, op, x->o.algo);
 }
 static int ph(const hc_method *m) { return m->phantom; }
 
@@ -327,10 +326,8 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
  * column's tokens over the row. */
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   hecaton *x = CTX(m);
-  hc_ledger_set_tag(m->ledger, HC_PHASE_FWD, HC_OPK_LOSS);
-  return hc_par_vocab_loss(x->c, &x->c->col, &x->c->row, dlogits, logits,
-                           targets + (size_t)x->j * m->T2, m->T2, m->V2, x->v0, x->T, x->stat,
-                           ph(m));
+  return hc_par_vocab_loss(m, x->c, &x->c->col, &x->c->row, dlogits, logits,
+                           targets + (size_t)x->j * m->T2, m->T2, m->V2, x->v0, x->T, x->stat);
 }
 
 /* Norm gains: every row of column j holds the gain and a partial gradient
@@ -340,7 +337,7 @@ static void grads_done(hc_method *m) {
   hc_par_grads_done(m, x->c, &x->c->col, x->kv_rows > 1 ? &x->kv : NULL);
 }
 
-static double grad_sumsq(hc_method *m) { return hc_par_grad_norm_op(m, CTX(m)->c); }
+static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
 static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                           lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,

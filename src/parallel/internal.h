@@ -36,31 +36,28 @@ void hc_saved_push(hc_saved *s, const float *src, size_t n);
 void hc_saved_pop(hc_saved *s, float *dst, size_t n);
 void hc_saved_free(hc_saved *s);
 
-/* Vocabulary-parallel cross-entropy of logits (T, Vl) holding columns
- * [v0, v0+Vl) of each token; `vocab` holds the other columns of the same
- * tokens (max, target logit and sum of exponentials all-reduced over it,
- * fp32). `tokens` (may be NULL) holds the other tokens: the loss scalar is
- * summed over it. stat: 3T floats of scratch. targets: the T targets. */
-float hc_par_vocab_loss(hc_comm *c, hc_group *vocab, hc_group *tokens, float *dlogits,
-                        const float *logits, const int *targets, int T, int Vl, size_t v0,
-                        int T_global, float *stat, int phantom);
+/* Vocabulary-parallel cross-entropy (tagged forward loss) of logits
+ * (T, Vl) holding columns [v0, v0+Vl) of each token; `vocab` holds the
+ * other columns of the same tokens (max, target logit and sum of
+ * exponentials all-reduced over it, fp32). `tokens` (may be NULL) holds the
+ * other tokens: the loss scalar is summed over it. stat: 3T floats of
+ * scratch. targets: the T targets. */
+float hc_par_vocab_loss(hc_method *m, hc_comm *c, hc_group *vocab, hc_group *tokens,
+                        float *dlogits, const float *logits, const int *targets, int T, int Vl,
+                        size_t v0, int T_global, float *stat);
 
-/* Sum of squares of the gradients this chiplet owns, summed over the mesh
- * (one fp32 all-reduce). */
-double hc_par_grad_sumsq(hc_comm *c, const hc_params *p, int phantom);
+/* The methods' grad_sumsq: the sum of squares of the gradients this chiplet
+ * owns, summed over the mesh (one fp32 all-reduce, tagged optimizer). */
+double hc_par_grad_sumsq(hc_method *m, hc_comm *c);
 
 /* After backward: norm-gain gradients all-reduced over `norms` (NULL: they
  * are complete already), replicated KV-head gradients over `kv` (NULL: not
  * replicated). */
 void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv);
-/* The methods' gradient norm: tagged optimizer, summed over the mesh. */
-double hc_par_grad_norm_op(hc_method *m, hc_comm *c);
 
 /* hc_par_charge inside a pipeline (ledger.h): the FLOPs start after
  * `ready`, leave the timeline's `now` alone; returns their end. */
 double hc_par_charge_at(hc_method *m, int phase, int op, double flops, double ready,
                         const char *name);
-
-void hc_par_set_wire(hc_comm *c, int bytes); /* 0: the hardware file's element size */
 
 #endif

@@ -32,6 +32,13 @@ typedef struct {
                      hardware file's element size), HC_WIRE_FP32: statistics */
   hc_algo algo;   /* HC_ALGO_DEFAULT: the comm's */
 } hc_map_tag;
+/* Tags for tensors in the training element size, and for fp32 statistics. */
+static inline hc_map_tag hc_map_on(int phase, int op, hc_algo algo) {
+  return (hc_map_tag){phase, op, 0, algo};
+}
+static inline hc_map_tag hc_map_stats_on(int phase, int op, hc_algo algo) {
+  return (hc_map_tag){phase, op, HC_WIRE_FP32, algo};
+}
 
 /* Gather: member k's n_local floats into block k of full (n_local x g->n).
  * Adjoint: hc_map_reduce_scatter. */

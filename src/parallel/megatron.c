@@ -26,6 +26,7 @@
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
 #include "internal.h"
+#include "mappings.h"
 
 typedef struct {
   hc_comm *c;
@@ -40,7 +41,8 @@ typedef struct {
 } megatron;
 
 #define CTX(m) ((megatron *)(m)->ctx)
-static void tag(hc_method *m, int phase, int op) { hc_ledger_set_tag(CTX(m)->c->ledger, phase, op); }
+/* Every collective over the whole mesh, by the comm's algorithm. */
+static hc_map_tag on(int phase, int op) { return hc_map_on(phase, op, HC_ALGO_DEFAULT); }
 static const float *P(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->params, k, l); }
 static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->grads, k, l); }
 static void add_into(float *y, const float *x, size_t n) {
@@ -117,22 +119,21 @@ static hc_group *all(hc_method *m) { return &CTX(m)->c->all; }
 
 static void embed_fwd(hc_method *m, float *x1, const int *tok) {
   megatron *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_EMBED);
+  hc_map_tag t = on(HC_PHASE_FWD, HC_OPK_EMBED);
   size_t h = (size_t)m->cfg.dim;
   float *part = x->sp ? x->pbuf : x1; /* partial X[T, h]: ids of V_r only */
   if (!m->phantom)
     hc_embedding_forward(part, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, (int)h, (int)x->v0, (int)x->nv);
-  if (x->sp) hc_reduce_scatter(x->c, all(m), part, x1, (size_t)m->T1 * h, HC_RED_SUM, HC_ALGO_DEFAULT);
-  else hc_allreduce(x->c, all(m), x1, x1, (size_t)x->T * h, HC_RED_SUM, HC_ALGO_DEFAULT);
+  if (x->sp) hc_map_reduce_scatter(x->c, all(m), t, part, x1, (size_t)m->T1 * h);
+  else hc_map_all_reduce(x->c, all(m), t, x1, x1, (size_t)x->T * h, HC_RED_SUM);
 }
 
 static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
   megatron *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_EMBED);
   size_t h = (size_t)m->cfg.dim;
   const float *dX = dx1;
   if (x->sp) {
-    hc_allgather(x->c, all(m), dx1, x->xg, (size_t)m->T1 * h, HC_ALGO_DEFAULT);
+    hc_map_gather(x->c, all(m), on(HC_PHASE_BWD, HC_OPK_EMBED), dx1, x->xg, (size_t)m->T1 * h);
     dX = x->xg;
   }
   if (!m->phantom)
@@ -151,7 +152,8 @@ static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, con
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, HC_FLOPS_NORM_BWD * (double)m->T1 * m->h1, "norm");
 }
 
-/* Column-parallel: SP gathers the token-split input first. */
+/* Column-parallel: SP gathers the token-split input first (tagged linear
+ * of the pass). */
 static const float *gathered_input(hc_method *m, const float *x1, int forward) {
   megatron *x = CTX(m);
   if (!x->sp) return x1;
@@ -159,7 +161,8 @@ static const float *gathered_input(hc_method *m, const float *x1, int forward) {
   if (!forward && x->save_gathered) { /* (never after a forward-only pass) */
     hc_saved_pop(&x->saved, x->xg, n * (size_t)x->N);
   } else {
-    hc_allgather(x->c, all(m), x1, x->xg, n, HC_ALGO_DEFAULT);
+    hc_map_gather(x->c, all(m), on(forward ? HC_PHASE_FWD : HC_PHASE_BWD, HC_OPK_LINEAR), x1, x->xg,
+                  n);
     if (forward && x->save_gathered && !m->forward_only)
       hc_saved_push(&x->saved, x->xg, n * (size_t)x->N);
   }
@@ -168,7 +171,6 @@ static const float *gathered_input(hc_method *m, const float *x1, int forward) {
 
 static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
-  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   const float *X = gathered_input(m, x1, 1);
   for (int k = 0; k < n; k++) {
     if (!m->phantom) hc_matmul_forward(y2[k], X, w[k], CTX(m)->T, m->h1, nout[k]);
@@ -179,7 +181,7 @@ static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
 static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
                       const float *x1, const float *const *w, const int *nout) {
   megatron *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
+  hc_map_tag t = on(HC_PHASE_BWD, HC_OPK_LINEAR);
   const float *X = gathered_input(m, x1, 0);
   size_t full = (size_t)x->T * m->h1;
   if (!m->phantom) memset(x->pbuf, 0, full * sizeof(float));
@@ -188,10 +190,10 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
     hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
   }
   if (x->sp) {
-    hc_reduce_scatter(x->c, all(m), x->pbuf, x->xg, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
+    hc_map_reduce_scatter(x->c, all(m), t, x->pbuf, x->xg, (size_t)m->T1 * m->h1);
     if (!m->phantom) add_into(dx1, x->xg, (size_t)m->T1 * m->h1);
   } else {
-    hc_allreduce(x->c, all(m), x->pbuf, x->pbuf, full, HC_RED_SUM, HC_ALGO_DEFAULT);
+    hc_map_all_reduce(x->c, all(m), t, x->pbuf, x->pbuf, full, HC_RED_SUM);
     if (!m->phantom) add_into(dx1, x->pbuf, full);
   }
 }
@@ -199,14 +201,14 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
 /* Row-parallel: the partial product is all-reduced (SP: reduce-scattered). */
 static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, int nin) {
   megatron *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
+  hc_map_tag t = on(HC_PHASE_FWD, HC_OPK_LINEAR);
   size_t full = (size_t)x->T * m->h1;
   if (!m->phantom) hc_matmul_forward(x->pbuf, x2, w, x->T, nin, m->h1);
   hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, nin, m->h1), "gemm");
   if (x->sp) {
-    hc_reduce_scatter(x->c, all(m), x->pbuf, y1, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
+    hc_map_reduce_scatter(x->c, all(m), t, x->pbuf, y1, (size_t)m->T1 * m->h1);
   } else {
-    hc_allreduce(x->c, all(m), x->pbuf, x->pbuf, full, HC_RED_SUM, HC_ALGO_DEFAULT);
+    hc_map_all_reduce(x->c, all(m), t, x->pbuf, x->pbuf, full, HC_RED_SUM);
     if (!m->phantom) memcpy(y1, x->pbuf, full * sizeof(float));
   }
 }
@@ -214,10 +216,9 @@ static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, 
 static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
                       const float *w, int nin) {
   megatron *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
   const float *dY = dy1;
   if (x->sp) {
-    hc_allgather(x->c, all(m), dy1, x->xg, (size_t)m->T1 * m->h1, HC_ALGO_DEFAULT);
+    hc_map_gather(x->c, all(m), on(HC_PHASE_BWD, HC_OPK_LINEAR), dy1, x->xg, (size_t)m->T1 * m->h1);
     dY = x->xg;
   }
   if (!m->phantom) hc_matmul_backward(dx2, dw, dY, x2, w, x->T, nin, m->h1);
@@ -226,9 +227,8 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
 
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   megatron *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_LOSS);
-  return hc_par_vocab_loss(x->c, all(m), NULL, dlogits, logits, targets, x->T, m->V2, x->v0,
-                           x->T, x->stat, m->phantom);
+  return hc_par_vocab_loss(m, x->c, all(m), NULL, dlogits, logits, targets, x->T, m->V2, x->v0,
+                           x->T, x->stat);
 }
 
 /* SP: norm gains hold partials over each chiplet's tokens. */
@@ -237,7 +237,7 @@ static void grads_done(hc_method *m) {
   hc_par_grads_done(m, x->c, x->sp ? all(m) : NULL, x->kv_share > 1 ? &x->kv : NULL);
 }
 
-static double grad_sumsq(hc_method *m) { return hc_par_grad_norm_op(m, CTX(m)->c); }
+static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
 static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                            lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,

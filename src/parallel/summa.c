@@ -26,6 +26,7 @@
 #include "hecaton/parallel.h"
 #include "hecaton/util.h"
 #include "internal.h"
+#include "mappings.h"
 
 typedef struct {
   hc_comm *c;
@@ -40,7 +41,8 @@ typedef struct {
 } summa;
 
 #define CTX(m) ((summa *)(m)->ctx)
-static void tag(hc_method *m, int phase, int op) { hc_ledger_set_tag(CTX(m)->c->ledger, phase, op); }
+/* Collectives by the comm's algorithm. */
+static hc_map_tag on(int phase, int op) { return hc_map_on(phase, op, HC_ALGO_DEFAULT); }
 static const float *P(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->params, k, l); }
 static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->grads, k, l); }
 static void add_into(float *y, const float *x, size_t n) {
@@ -116,16 +118,17 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
 static void summa_fwd(hc_method *m, int n, float *const *y, const float *xin,
                       const float *const *w, const int *nout, int kin) {
   summa *x = CTX(m);
+  hc_map_tag t_fwd = on(HC_PHASE_FWD, HC_OPK_LINEAR);
   size_t T2 = (size_t)m->T2, K = (size_t)kin;
   for (int k = 0; k < n; k++)
     if (y[k]) memset(y[k], 0, T2 * (size_t)nout[k] * sizeof(float));
   for (int t = 0; t < x->q; t++) {
     if (x->col == t) copy(x->xb, xin, T2 * K);
-    hc_bcast(x->c, &x->c->row, x->xb, T2 * K, t, HC_ALGO_DEFAULT);
+    hc_map_broadcast(x->c, &x->c->row, t_fwd, x->xb, T2 * K, t);
     for (int k = 0; k < n; k++) {
       size_t nw = (size_t)nout[k] * K;
       if (x->r == t) copy(x->wb, w[k], nw);
-      hc_bcast(x->c, &x->c->col, x->wb, nw, t, HC_ALGO_DEFAULT);
+      hc_map_broadcast(x->c, &x->c->col, t_fwd, x->wb, nw, t);
       if (!m->phantom) hc_matmul_forward_acc(y[k], x->xb, x->wb, m->T2, kin, nout[k]);
       hc_par_charge(m, HC_PHASE_FWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, kin, nout[k]), "gemm");
     }
@@ -135,6 +138,7 @@ static void summa_fwd(hc_method *m, int n, float *const *y, const float *xin,
 static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const float *const *dy,
                       const float *xin, const float *const *w, const int *nout, int kin) {
   summa *x = CTX(m);
+  hc_map_tag t_bwd = on(HC_PHASE_BWD, HC_OPK_LINEAR);
   size_t T2 = (size_t)m->T2, K = (size_t)kin;
   for (int t = 0; t < x->q; t++) {
     /* dX(r, t) = sum_c dY(r, c) W(t, c)^T, reduced onto column t */
@@ -142,15 +146,15 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
     for (int k = 0; k < n; k++) {
       size_t nw = (size_t)nout[k] * K;
       if (x->r == t) copy(x->wb, w[k], nw);
-      hc_bcast(x->c, &x->c->col, x->wb, nw, t, HC_ALGO_DEFAULT);
+      hc_map_broadcast(x->c, &x->c->col, t_bwd, x->wb, nw, t);
       if (!m->phantom) hc_matmul_backward(x->part, NULL, dy[k], NULL, x->wb, m->T2, kin, nout[k]);
       hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, kin, nout[k]), "gemm");
     }
-    hc_reduce(x->c, &x->c->row, x->part, x->red, T2 * K, t, HC_RED_SUM, HC_ALGO_DEFAULT);
+    hc_map_reduce(x->c, &x->c->row, t_bwd, x->part, x->red, T2 * K, t);
     if (x->col == t && !m->phantom) add_into(dxin, x->red, T2 * K);
     /* dW(t, c) = sum_r X(r, t)^T dY(r, c), reduced onto row t */
     if (x->col == t) copy(x->xb, xin, T2 * K);
-    hc_bcast(x->c, &x->c->row, x->xb, T2 * K, t, HC_ALGO_DEFAULT);
+    hc_map_broadcast(x->c, &x->c->row, t_bwd, x->xb, T2 * K, t);
     for (int k = 0; k < n; k++) {
       size_t nw = (size_t)nout[k] * K;
       if (!m->phantom) {
@@ -158,7 +162,7 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
         hc_matmul_backward(NULL, x->part, dy[k], x->xb, NULL, m->T2, kin, nout[k]);
       }
       hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, kin, nout[k]), "gemm");
-      hc_reduce(x->c, &x->c->col, x->part, x->red, nw, t, HC_RED_SUM, HC_ALGO_DEFAULT);
+      hc_map_reduce(x->c, &x->c->col, t_bwd, x->part, x->red, nw, t);
       if (x->r == t && !m->phantom) add_into(dw[k], x->red, nw);
     }
   }
@@ -168,16 +172,16 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
 
 static void embed_fwd(hc_method *m, float *x1, const int *tok) {
   summa *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_EMBED);
   if (!m->phantom)
     hc_embedding_forward(x->part, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, m->h1, (int)x->ev0, (int)x->env);
-  hc_reduce_scatter(x->c, &x->c->col, x->part, x1, (size_t)m->T1 * m->h1, HC_RED_SUM, HC_ALGO_DEFAULT);
+  hc_map_reduce_scatter(x->c, &x->c->col, on(HC_PHASE_FWD, HC_OPK_EMBED), x->part, x1,
+                        (size_t)m->T1 * m->h1);
 }
 
 static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
   summa *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_EMBED);
-  hc_allgather(x->c, &x->c->col, dx1, x->part, (size_t)m->T1 * m->h1, HC_ALGO_DEFAULT);
+  hc_map_gather(x->c, &x->c->col, on(HC_PHASE_BWD, HC_OPK_EMBED), dx1, x->part,
+                (size_t)m->T1 * m->h1);
   if (!m->phantom)
     hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->part, tok, x->T, m->h1, (int)x->ev0, (int)x->env);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * m->h1, "embedding");
@@ -185,13 +189,11 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
 
 static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
   summa *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_NORM);
   double n = (double)m->T1 * m->h1;
   if (!m->phantom) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
   hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
-  hc_par_set_wire(x->c, 4);
-  hc_allreduce(x->c, &x->c->row, rstd, rstd, (size_t)m->T1, HC_RED_SUM, HC_ALGO_DEFAULT);
-  hc_par_set_wire(x->c, 0);
+  hc_map_all_reduce(x->c, &x->c->row, hc_map_stats_on(HC_PHASE_FWD, HC_OPK_NORM, HC_ALGO_DEFAULT),
+                    rstd, rstd, (size_t)m->T1, HC_RED_SUM);
   if (!m->phantom) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
   hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
 }
@@ -199,31 +201,26 @@ static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, con
 static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
                      const float *x1, const float *g) {
   summa *x = CTX(m);
-  tag(m, HC_PHASE_BWD, HC_OPK_NORM);
   double n = (double)m->T1 * m->h1;
   if (!m->phantom) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
-  hc_par_set_wire(x->c, 4);
-  hc_allreduce(x->c, &x->c->row, x->stat, x->stat, (size_t)m->T1, HC_RED_SUM, HC_ALGO_DEFAULT);
-  hc_par_set_wire(x->c, 0);
+  hc_map_all_reduce(x->c, &x->c->row, hc_map_stats_on(HC_PHASE_BWD, HC_OPK_NORM, HC_ALGO_DEFAULT),
+                    x->stat, x->stat, (size_t)m->T1, HC_RED_SUM);
   if (!m->phantom) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
 }
 
 static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
-  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   summa_fwd(m, n, y2, x1, w, nout, m->h1);
 }
 
 static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const float *const *dy2,
                       const float *x1, const float *const *w, const int *nout) {
-  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
   summa_bwd(m, n, dx1, dw, dy2, x1, w, nout, m->h1);
 }
 
 static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, int nin) {
-  tag(m, HC_PHASE_FWD, HC_OPK_LINEAR);
   float *y[1] = {y1};
   const float *ws[1] = {w};
   int no[1] = {m->h1};
@@ -232,7 +229,6 @@ static void lin21_fwd(hc_method *m, float *y1, const float *x2, const float *w, 
 
 static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, const float *x2,
                       const float *w, int nin) {
-  tag(m, HC_PHASE_BWD, HC_OPK_LINEAR);
   float *dws[1] = {dw};
   const float *dys[1] = {dy1}, *ws[1] = {w};
   int no[1] = {m->h1};
@@ -243,10 +239,8 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
  * tokens over column c. */
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   summa *x = CTX(m);
-  tag(m, HC_PHASE_FWD, HC_OPK_LOSS);
-  return hc_par_vocab_loss(x->c, &x->c->row, &x->c->col, dlogits, logits,
-                           targets + (size_t)x->r * m->T2, m->T2, m->V2, x->v0, x->T, x->stat,
-                           m->phantom);
+  return hc_par_vocab_loss(m, x->c, &x->c->row, &x->c->col, dlogits, logits,
+                           targets + (size_t)x->r * m->T2, m->T2, m->V2, x->v0, x->T, x->stat);
 }
 
 /* Norm gains: every row of a column holds partials over its tokens. */
@@ -255,7 +249,7 @@ static void grads_done(hc_method *m) {
   hc_par_grads_done(m, x->c, &x->c->col, x->kv_share > 1 ? &x->kv : NULL);
 }
 
-static double grad_sumsq(hc_method *m) { return hc_par_grad_norm_op(m, CTX(m)->c); }
+static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
 static const hc_method_ops kSummaOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                         lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,

@@ -10,6 +10,7 @@
 #include "hecaton/flops.h"
 #include "hecaton/mesh.h"
 #include "hecaton/optim.h"
+#include "hecaton/report.h"
 #include "hecaton/util.h"
 
 void hc_train_defaults(hc_train_opts *o) {

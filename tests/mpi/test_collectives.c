@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "hecaton/comm.h"
+#include "hecaton/report.h"
 #include "hecaton/compare.h"
 #include "hecaton/util.h"
 

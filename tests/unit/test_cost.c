@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "hecaton/cost.h"
+#include "hecaton/report.h"
 #include "hecaton/ledger.h"
 #include "hecaton/util.h"
 
