@@ -1,4 +1,5 @@
-/* estimate.c: the analytic estimator (estimate.h). */
+/* estimate.c: the analytic estimator (estimate.h): the mesh methods of the
+ * registry run phantom on a few virtual chiplets, without MPI ranks. */
 #include "hecaton/estimate.h"
 
 #include <math.h>
