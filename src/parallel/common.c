@@ -78,6 +78,53 @@ void hc_saved_free(hc_saved *s) {
   memset(s, 0, sizeof *s);
 }
 
+void hc_par_2d_embedding_forward(hc_method *m, float *x1, const int *tok) {
+  const hc_par_2d *l = m->ctx;
+  int T = m->b * m->s;
+  if (!m->phantom)
+    hc_embedding_forward(l->scratch, tok, hc_param_ptr(m->p, m->p->params, HC_P_TOK_EMBEDDINGS, -1),
+                         T, m->h1, (int)l->v0, (int)l->nv);
+  hc_map_reduce_scatter(l->c, &l->c->col, hc_map_on(HC_PHASE_FWD, HC_OPK_EMBED, l->algo),
+                        l->scratch, x1, (size_t)m->T1 * m->h1);
+}
+
+void hc_par_2d_embedding_backward(hc_method *m, const float *dx1, const int *tok) {
+  const hc_par_2d *l = m->ctx;
+  int T = m->b * m->s;
+  hc_map_gather(l->c, &l->c->col, hc_map_on(HC_PHASE_BWD, HC_OPK_EMBED, l->algo), dx1,
+                l->scratch, (size_t)m->T1 * m->h1);
+  if (!m->phantom)
+    hc_embedding_backward(hc_param_ptr(m->p, m->p->grads, HC_P_TOK_EMBEDDINGS, -1), l->scratch,
+                          tok, T, m->h1, (int)l->v0, (int)l->nv);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)T * m->h1, "embedding");
+}
+
+void hc_par_2d_rmsnorm_forward(hc_method *m, float *out, float *rstd, const float *x1,
+                               const float *g) {
+  const hc_par_2d *l = m->ctx;
+  double n = (double)m->T1 * m->h1;
+  if (!m->phantom) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
+  hc_map_all_reduce(l->c, &l->c->row, hc_map_stats_on(HC_PHASE_FWD, HC_OPK_NORM, l->algo), rstd,
+                    rstd, (size_t)m->T1, HC_RED_SUM);
+  if (!m->phantom)
+    hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
+  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
+}
+
+void hc_par_2d_rmsnorm_backward(hc_method *m, float *dx1, float *dg, const float *dout,
+                                const float *rstd, const float *x1, const float *g) {
+  const hc_par_2d *l = m->ctx;
+  double n = (double)m->T1 * m->h1;
+  if (!m->phantom) hc_rmsnorm_dot(l->stat, dout, x1, g, m->T1, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
+  hc_map_all_reduce(l->c, &l->c->row, hc_map_stats_on(HC_PHASE_BWD, HC_OPK_NORM, l->algo),
+                    l->stat, l->stat, (size_t)m->T1, HC_RED_SUM);
+  if (!m->phantom)
+    hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, l->stat, x1, g, m->T1, m->h1, m->cfg.dim);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
+}
+
 float hc_par_vocab_loss(hc_method *m, hc_comm *c, hc_group *vocab, hc_group *tokens,
                         float *dlogits, const float *logits, const int *targets, int T, int Vl,
                         size_t v0, int T_global, float *stat) {

@@ -24,6 +24,7 @@
 #include "mappings.h"
 
 typedef struct {
+  hc_par_2d l1;            /* first: embedding and RMSNorm, shared with SUMMA */
   hc_comm *c;
   hc_hecaton_opts o;
   hc_model_config cfg;
@@ -116,9 +117,6 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
 static hc_map_tag on(const hecaton *x, int phase, int op) {
   return hc_map_on(phase, op, x->o.algo);
 }
-static hc_map_tag stats_on(const hecaton *x, int phase, int op) {
-  return hc_map_stats_on(phase, op, x->o.algo);
-}
 static int ph(const hc_method *m) { return m->phantom; }
 
 static void add_into(float *y, const float *x, size_t n) {
@@ -138,54 +136,6 @@ static void regather(hecaton *x, hc_group *g, const float *local, size_t n_local
 
 /* ---- operations ---------------------------------------------------------- */
 
-static const float *P(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->params, k, l); }
-static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->grads, k, l); }
-
-/* Embedding: look up the tokens of V_i for all T tokens (others give zero
- * rows), then reduce-scatter the partial X[T, H_j] over column j. */
-static void embed_fwd(hc_method *m, float *x1, const int *tok) {
-  hecaton *x = CTX(m);
-  if (!ph(m))
-    hc_embedding_forward(x->pbuf, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, m->h1, (int)x->v0, (int)x->nv);
-  hc_map_reduce_scatter(x->c, &x->c->col, on(x, HC_PHASE_FWD, HC_OPK_EMBED), x->pbuf, x1,
-                        (size_t)m->T1 * m->h1);
-}
-
-static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
-  hecaton *x = CTX(m);
-  hc_map_gather(x->c, &x->c->col, on(x, HC_PHASE_BWD, HC_OPK_EMBED), dx1, x->dyg,
-                (size_t)m->T1 * m->h1);
-  if (!ph(m))
-    hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->dyg, tok, x->T, m->h1, (int)x->v0,
-                          (int)x->nv);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * m->h1, "embedding");
-}
-
-/* RMSNorm over features split across row i: per-token sums all-reduced
- * over the row (fp32 statistics). */
-static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
-  hecaton *x = CTX(m);
-  double n = (double)m->T1 * m->h1;
-  if (!ph(m)) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
-  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
-  hc_map_all_reduce(x->c, &x->c->row, stats_on(x, HC_PHASE_FWD, HC_OPK_NORM), rstd, rstd,
-                    (size_t)m->T1, HC_RED_SUM);
-  if (!ph(m)) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
-  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
-}
-
-static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
-                     const float *x1, const float *g) {
-  hecaton *x = CTX(m);
-  double n = (double)m->T1 * m->h1;
-  if (!ph(m)) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
-  hc_map_all_reduce(x->c, &x->c->row, stats_on(x, HC_PHASE_BWD, HC_OPK_NORM), x->stat, x->stat,
-                    (size_t)m->T1, HC_RED_SUM);
-  /* dg here is this row's partial over its tokens T_i: grads_done sums the column. */
-  if (!ph(m)) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
-}
 
 /* A forward linear between the layouts in k token chunks. Inputs: every
  * member g of `gat` holds rows_in rows (tokens g*rows_in ..) of width win;
@@ -339,9 +289,12 @@ static void grads_done(hc_method *m) {
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
-static const hc_method_ops kHecatonOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
-                                          lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                          loss,      grads_done, grad_sumsq, hc_par_charge};
+/* Embedding (vocabulary V_i x H_j) and RMSNorm (features over row i) as in
+ * SUMMA (internal.h). */
+static const hc_method_ops kHecatonOps = {
+    hc_par_2d_embedding_forward, hc_par_2d_embedding_backward,
+    hc_par_2d_rmsnorm_forward,   hc_par_2d_rmsnorm_backward,
+    lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd, loss, grads_done, grad_sumsq, hc_par_charge};
 
 /* Rows of a column that read the same KV head (member k of the column is row k). */
 static int kv_color(void *ctx, int row) { return row / ((hecaton *)ctx)->kv_rows; }
@@ -391,6 +344,7 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
   size_t g = (size_t)(x->R > x->C ? x->R : x->C);
   x->chunk_half = ((size_t)x->T / 2 + g) * x->wmax;
   if (!phantom) x->chunk = hc_malloc(2 * x->chunk_half * sizeof(float));
+  x->l1 = (hc_par_2d){comm, o->algo, x->v0, x->nv, x->pbuf, x->stat};
 }
 
 size_t hc_hecaton_buffer_bytes(const hc_method *m) {

@@ -36,6 +36,33 @@ void hc_saved_push(hc_saved *s, const float *src, size_t n);
 void hc_saved_pop(hc_saved *s, float *dst, size_t n);
 void hc_saved_free(hc_saved *s);
 
+/* The embedding and RMSNorm of the 2D methods (hecaton, summa), the same
+ * math on the same layout: chiplet (i, j) holds tokens T_i x features H_j
+ * of the residual stream and rows V_i x H_j of the embedding.
+ *   embedding: look up the ids in V_i for all T tokens (others give zero
+ *     rows) and reduce-scatter the partial X[T, H_j] over column j; its
+ *     backward is the adjoint, a gather of dX over column j, then a
+ *     scatter-add into dE.
+ *   RMSNorm: per-token sums of squares all-reduced over row i (fp32
+ *     statistics); backward all-reduces sum_k g_k dy_k x_k over the row.
+ *     The gain gradient is this row's partial over T_i: grads_done sums
+ *     the column.
+ * The four are the methods' operations (hc_method_ops) themselves: the
+ * context of a 2D method (m->ctx) begins with its hc_par_2d. */
+typedef struct {
+  hc_comm *c;
+  hc_algo algo;   /* of these collectives */
+  size_t v0, nv;  /* the embedding rows V_i */
+  float *scratch; /* T x h1 floats (NULL when phantom) */
+  float *stat;    /* T1 floats (NULL when phantom) */
+} hc_par_2d;
+void hc_par_2d_embedding_forward(hc_method *m, float *x1, const int *tok);
+void hc_par_2d_embedding_backward(hc_method *m, const float *dx1, const int *tok);
+void hc_par_2d_rmsnorm_forward(hc_method *m, float *out, float *rstd, const float *x1,
+                               const float *g);
+void hc_par_2d_rmsnorm_backward(hc_method *m, float *dx1, float *dg, const float *dout,
+                                const float *rstd, const float *x1, const float *g);
+
 /* Vocabulary-parallel cross-entropy (tagged forward loss) of logits
  * (T, Vl) holding columns [v0, v0+Vl) of each token; `vocab` holds the
  * other columns of the same tokens (max, target logit and sum of

@@ -29,12 +29,12 @@
 #include "mappings.h"
 
 typedef struct {
+  hc_par_2d l1;       /* first: embedding (vocabulary block of row r) and RMSNorm */
   hc_comm *c;
   hc_model_config cfg;
   int q, r, col, T;
   int kv_lo, nkv, kv_share;
   size_t v0, nv;      /* vocabulary block of column col (classifier, L2) */
-  size_t ev0, env;    /* vocabulary block of row r (embedding) */
   hc_group kv;        /* columns of row r sharing a replicated KV head */
   size_t wmax;
   float *xb, *wb, *part, *red, *stat;
@@ -43,8 +43,6 @@ typedef struct {
 #define CTX(m) ((summa *)(m)->ctx)
 /* Collectives by the comm's algorithm. */
 static hc_map_tag on(int phase, int op) { return hc_map_on(phase, op, HC_ALGO_DEFAULT); }
-static const float *P(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->params, k, l); }
-static float *G(hc_method *m, hc_param_kind k, int l) { return hc_param_ptr(m->p, m->p->grads, k, l); }
 static void add_into(float *y, const float *x, size_t n) {
   if (y) for (size_t k = 0; k < n; k++) y[k] += x[k];
 }
@@ -87,7 +85,7 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
       out[0] = c * (rows / q), out[1] = rows / q, out[2] = 0, out[3] = 1, out[4] = r == 0;
       return;
     case HC_P_TOK_EMBEDDINGS: /* V_r x H_c: looked up for all tokens, reduce-scattered */
-      out[0] = x->ev0, out[1] = x->env, out[2] = c * (cols / q), out[3] = cols / q;
+      out[0] = x->l1.v0, out[1] = x->l1.nv, out[2] = c * (cols / q), out[3] = cols / q;
       return;
     case HC_P_OUTPUT: /* classifier W(r, c) = [H_r, V_c] */
       out[0] = x->v0, out[1] = x->nv, out[2] = r * (cols / q), out[3] = cols / q;
@@ -170,45 +168,6 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
 
 /* ---- operations ------------------------------------------------------------ */
 
-static void embed_fwd(hc_method *m, float *x1, const int *tok) {
-  summa *x = CTX(m);
-  if (!m->phantom)
-    hc_embedding_forward(x->part, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, m->h1, (int)x->ev0, (int)x->env);
-  hc_map_reduce_scatter(x->c, &x->c->col, on(HC_PHASE_FWD, HC_OPK_EMBED), x->part, x1,
-                        (size_t)m->T1 * m->h1);
-}
-
-static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
-  summa *x = CTX(m);
-  hc_map_gather(x->c, &x->c->col, on(HC_PHASE_BWD, HC_OPK_EMBED), dx1, x->part,
-                (size_t)m->T1 * m->h1);
-  if (!m->phantom)
-    hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), x->part, tok, x->T, m->h1, (int)x->ev0, (int)x->env);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * m->h1, "embedding");
-}
-
-static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x1, const float *g) {
-  summa *x = CTX(m);
-  double n = (double)m->T1 * m->h1;
-  if (!m->phantom) hc_rmsnorm_sumsq(rstd, x1, m->T1, m->h1);
-  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
-  hc_map_all_reduce(x->c, &x->c->row, hc_map_stats_on(HC_PHASE_FWD, HC_OPK_NORM, HC_ALGO_DEFAULT),
-                    rstd, rstd, (size_t)m->T1, HC_RED_SUM);
-  if (!m->phantom) hc_rmsnorm_apply(out, rstd, x1, g, m->T1, m->h1, m->cfg.dim, (float)m->cfg.norm_eps);
-  hc_par_charge(m, HC_PHASE_FWD, HC_OPK_NORM, 0.5 * HC_FLOPS_NORM_FWD * n, "norm");
-}
-
-static void norm_bwd(hc_method *m, float *dx1, float *dg, const float *dout, const float *rstd,
-                     const float *x1, const float *g) {
-  summa *x = CTX(m);
-  double n = (double)m->T1 * m->h1;
-  if (!m->phantom) hc_rmsnorm_dot(x->stat, dout, x1, g, m->T1, m->h1);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.375 * HC_FLOPS_NORM_BWD * n, "norm");
-  hc_map_all_reduce(x->c, &x->c->row, hc_map_stats_on(HC_PHASE_BWD, HC_OPK_NORM, HC_ALGO_DEFAULT),
-                    x->stat, x->stat, (size_t)m->T1, HC_RED_SUM);
-  if (!m->phantom) hc_rmsnorm_backward_apply(dx1, dg, dout, rstd, x->stat, x1, g, m->T1, m->h1, m->cfg.dim);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_NORM, 0.625 * HC_FLOPS_NORM_BWD * n, "norm");
-}
 
 static void lin12_fwd(hc_method *m, int n, float *const *y2, const float *x1,
                       const float *const *w, const int *nout) {
@@ -251,9 +210,12 @@ static void grads_done(hc_method *m) {
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
-static const hc_method_ops kSummaOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
-                                        lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                        loss,      grads_done, grad_sumsq, hc_par_charge};
+/* Embedding (vocabulary V_r x H_c) and RMSNorm (features over row r) as in
+ * Hecaton (internal.h). */
+static const hc_method_ops kSummaOps = {
+    hc_par_2d_embedding_forward, hc_par_2d_embedding_backward,
+    hc_par_2d_rmsnorm_forward,   hc_par_2d_rmsnorm_backward,
+    lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd, loss, grads_done, grad_sumsq, hc_par_charge};
 
 /* Columns of a row that read the same KV head (member k of the row is column k). */
 static int kv_color(void *ctx, int col) { return col / ((summa *)ctx)->kv_share; }
@@ -267,7 +229,7 @@ void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_c
   int q = x->q, d = hc_model_head_dim(c);
   HC_ASSERT(hc_par_kv_block(c->n_kv_heads, q, x->col, &x->kv_lo, &x->nkv, &x->kv_share) == 0);
   hc_par_vocab_block((size_t)c->vocab_size, q, x->col, &x->v0, &x->nv);
-  hc_par_vocab_block((size_t)c->vocab_size, q, x->r, &x->ev0, &x->env);
+  hc_par_vocab_block((size_t)c->vocab_size, q, x->r, &x->l1.v0, &x->l1.nv);
   if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->row, kv_color, x);
   *m = (hc_method){.name = "summa", .cfg = *c, .b = b, .s = s, .phantom = phantom};
   m->T1 = x->T / q, m->h1 = c->dim / q;
@@ -289,6 +251,7 @@ void hc_summa_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_c
     x->part = hc_malloc(big * sizeof(float)), x->red = hc_malloc(big * sizeof(float));
     x->stat = hc_malloc(3 * (size_t)x->T * sizeof(float));
   }
+  x->l1.c = comm, x->l1.algo = HC_ALGO_DEFAULT, x->l1.scratch = x->part, x->l1.stat = x->stat;
 }
 
 size_t hc_summa_buffer_bytes(const hc_method *m) {
@@ -301,7 +264,7 @@ double hc_summa_param_formula(const hc_method *m) {
   const hc_model_config *c = &m->cfg;
   summa *x = CTX(m);
   double h1 = m->h1, L = c->n_layers, q = x->q, d = hc_model_head_dim(c);
-  return (double)x->env * h1 + (double)x->nv * h1 + (2 * L + 1) * h1 +
+  return (double)x->l1.nv * h1 + (double)x->nv * h1 + (2 * L + 1) * h1 +
          L * (2 * (c->dim / q) * h1 + 2 * m->nkv2 * d * h1 + 3 * (c->ffn_dim / q) * h1);
 }
 
