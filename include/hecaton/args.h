@@ -14,6 +14,11 @@ int hc_arg_int(const char *s, const char *name, int min, int *out, char *err, si
 /* A finite number >= min (NaN and infinities refused). */
 int hc_arg_double(const char *s, const char *name, double min, double *out, char *err,
                   size_t errlen);
+/* A finite number > 0: "--name 'value': expected a positive number". */
+int hc_arg_positive(const char *s, const char *name, double *out, char *err, size_t errlen);
+/* 0 with *out if the whole of s is one finite number, else -1 (no message:
+ * for data, e.g. a CSV cell). */
+int hc_parse_number(const char *s, double *out);
 
 /* An output path that can be written: found out before a run rather than
  * after it, by creating and removing "<path>.probe.tmp" (the path itself is

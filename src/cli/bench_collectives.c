@@ -49,94 +49,101 @@ static void one_call(hc_comm *c, hc_group *g, int coll, float *a, float *b, size
   }
 }
 
-int hc_cmd_bench_collectives(int argc, char **argv) {
-  const char *mesh = NULL, *hw = "models/hw/standard.ini", *algo = "ring", *minsz = "1K",
-             *maxsz = "64M", *iters_s = NULL, *groups = "row,column,mesh", *dry = NULL,
-             *report = NULL, *helpf = NULL;
-  const hc_cli_opt opts[] = {
-      {"--mesh", 1, &mesh},       {"--hw", 1, &hw},         {"--algo", 1, &algo},
-      {"--min-size", 1, &minsz},  {"--max-size", 1, &maxsz}, {"--iters", 1, &iters_s},
-      {"--groups", 1, &groups},   {"--dry-run", 0, &dry},   {"--report", 1, &report},
-      {"--help", 0, &helpf},
-  };
-  char err[HC_ERRLEN];
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  hc_cli_common o = {0};
-  size_t lo = 0, hi = 0;
-  int iters = 0, bad = hc_cli_parse(argc, argv, 2, opts, sizeof opts / sizeof opts[0], err,
-                                    sizeof err) != 0;
-  if (!bad && helpf) {
-    if (rank == 0) help();
-    return 0;
-  }
-  if (!bad && hc_parse_algo(algo, &o.algo))
-    bad = hc_err(err, sizeof err, "--algo '%s': expected ring or bidir", algo) != 0;
-  if (!bad && (hc_parse_size(minsz, &lo) || lo < 1))
-    bad = hc_err(err, sizeof err, "--min-size '%s': expected a size like 1K or 64M", minsz) != 0;
-  if (!bad && hc_parse_size(maxsz, &hi))
-    bad = hc_err(err, sizeof err, "--max-size '%s': expected a size like 1K or 64M", maxsz) != 0;
-  if (!bad && lo > hi)
-    bad = hc_err(err, sizeof err, "--min-size %s is above --max-size %s", minsz, maxsz) != 0;
-  bad = bad || hc_arg_int(iters_s, "--iters", 1, &iters, err, sizeof err);
-  int want[3] = {strstr(groups, "row") != NULL, strstr(groups, "column") != NULL,
-                 strstr(groups, "mesh") != NULL};
-  if (!bad && !want[0] && !want[1] && !want[2])
-    bad = hc_err(err, sizeof err, "--groups '%s': expected a list of row, column, mesh", groups) != 0;
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
+/* What the command measures, from its options. */
+typedef struct {
+  hc_cli_common common;
+  size_t lo, hi;   /* payload sizes in bytes */
+  int iters;       /* 0: 3 up to 1 MiB, then 1 */
+  int want[3];     /* row, column, mesh */
+} bench_opts;
 
-  o.mesh = mesh, o.hw_path = hw, o.phantom = dry != NULL, o.report = report;
+static int parse_options(int argc, char **argv, bench_opts *o, char *err, size_t errlen) {
+  const char *algo = "ring", *minsz = "1K", *maxsz = "64M", *groups = "row,column,mesh";
+  *o = (bench_opts){.common = {.hw_path = "models/hw/standard.ini"}};
+  const hc_cli_opt opts[] = {
+      HC_STRING("mesh", &o->common.mesh),  HC_STRING("hw", &o->common.hw_path),
+      HC_STRING("algo", &algo),            HC_STRING("min-size", &minsz),
+      HC_STRING("max-size", &maxsz),       HC_INT("iters", &o->iters, 1),
+      HC_STRING("groups", &groups),        HC_FLAG("dry-run", &o->common.phantom),
+      HC_STRING("report", &o->common.report),
+  };
+  int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
+  if (rc) return rc;
+  if (hc_cli_algo(algo, &o->common.algo, err, errlen)) return -1;
+  if (hc_parse_size(minsz, &o->lo) || o->lo < 1)
+    return hc_err(err, errlen, "--min-size '%s': expected a size like 1K or 64M", minsz);
+  if (hc_parse_size(maxsz, &o->hi))
+    return hc_err(err, errlen, "--max-size '%s': expected a size like 1K or 64M", maxsz);
+  if (o->lo > o->hi) return hc_err(err, errlen, "--min-size %s is above --max-size %s", minsz, maxsz);
+  o->want[0] = strstr(groups, "row") != NULL, o->want[1] = strstr(groups, "column") != NULL;
+  o->want[2] = strstr(groups, "mesh") != NULL;
+  if (!o->want[0] && !o->want[1] && !o->want[2])
+    return hc_err(err, errlen, "--groups '%s': expected a list of row, column, mesh", groups);
+  return 0;
+}
+
+static void print_header(const hc_cli_env *env, int phantom) {
+  const hc_hw *hw = &env->hw;
+  printf("# hecaton bench-collectives: mesh %dx%d (%d chiplets), hardware '%s', algorithm %s, %s\n",
+         env->mesh.topo.R, env->mesh.topo.C, env->mesh.size, hw->name, hc_algo_name(env->comm.algo),
+         phantom ? "dry-run (no data moved)" : "data mode");
+  printf("# link %.4g GB/s x eff %.2f, alpha %.3g s/hop, overhead %.3g s/msg, %d B/element; "
+         "whole-mesh ring is %s\n",
+         hw->link_bw / 1e9, hw->link_eff, hw->link_latency, hw->msg_overhead, hw->elem_bytes,
+         env->comm.all.ring_is_cycle ? "a Hamiltonian cycle" : "a snake with a multi-hop closing edge");
+  printf("%-15s %-7s %3s %10s %13s %11s %11s %12s\n", "collective", "group", "p", "bytes",
+         "sim time(us)", "algbw GB/s", "busbw GB/s", "wall(us)");
+}
+
+/* One collective on one group, every payload size: a row each on rank 0. */
+static void bench_sizes(hc_cli_env *env, const bench_opts *o, int coll, hc_group *g, float *a,
+                        float *b, size_t *counts) {
+  int e = env->hw.elem_bytes;
+  for (size_t sz = o->lo; sz <= o->hi; sz *= 2) {
+    size_t n = sz / (size_t)e;
+    int it = o->iters ? o->iters : (sz <= ((size_t)1 << 20) ? 3 : 1);
+    double sim0 = env->ledger.coll[coll].sim_time, t0 = hc_wtime();
+    for (int k = 0; k < it; k++) one_call(&env->comm, g, coll, a, b, n, counts);
+    double wall = (hc_wtime() - t0) / it;
+    double sim = (env->ledger.coll[coll].sim_time - sim0) / it, v[2] = {sim, wall}, vmax[2];
+    /* Host-side bookkeeping, not chiplet traffic: not in the ledger. */
+    MPI_Allreduce(v, vmax, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (env->mesh.rank == 0) {
+      double alg = vmax[0] > 0 ? (double)(n * (size_t)e) / vmax[0] / 1e9 : 0;
+      printf("%-15s %-7s %3d %10zu %13.3f %11.2f %11.2f %12.1f\n", hc_coll_name(coll), g->name,
+             g->n, n * (size_t)e, vmax[0] * 1e6, alg, alg * bus_factor(coll, g->n),
+             o->common.phantom ? 0.0 : vmax[1] * 1e6);
+      fflush(stdout);
+    }
+    if (sz > o->hi / 2) break; /* no overflow past the top */
+  }
+}
+
+int hc_cmd_bench_collectives(int argc, char **argv) {
+  char err[HC_ERRLEN];
+  bench_opts o;
+  int rc = parse_options(argc, argv, &o, err, sizeof err);
+  if (rc == HC_CLI_HELP) return 0;
+  if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) return 1;
   hc_cli_env env;
-  if (hc_cli_env_init(&env, &o)) return 1;
+  if (hc_cli_env_init(&env, &o.common)) return 1;
   hc_comm *c = &env.comm;
   hc_group *grp[3] = {&c->row, &c->col, &c->all};
-  int e = env.hw.elem_bytes;
-  size_t max_elems = hi / (size_t)e + 1;
+  size_t max_elems = o.hi / (size_t)env.hw.elem_bytes + 1;
   float *a = NULL, *b = NULL;
-  if (!o.phantom) {
+  if (!o.common.phantom) {
     a = hc_malloc(max_elems * sizeof(float));
     b = hc_malloc(max_elems * sizeof(float));
-    for (size_t k = 0; k < max_elems; k++) a[k] = (float)((k * 7 + (size_t)rank) % 13);
+    for (size_t k = 0; k < max_elems; k++) a[k] = (float)((k * 7 + (size_t)env.mesh.rank) % 13);
   }
   size_t *counts = hc_malloc((size_t)env.mesh.size * sizeof(size_t));
-
-  if (rank == 0) {
-    printf("# hecaton bench-collectives: mesh %dx%d (%d chiplets), hardware '%s', algorithm %s, %s\n",
-           env.mesh.topo.R, env.mesh.topo.C, env.mesh.size, env.hw.name,
-           hc_algo_name(c->algo), o.phantom ? "dry-run (no data moved)" : "data mode");
-    printf("# link %.4g GB/s x eff %.2f, alpha %.3g s/hop, overhead %.3g s/msg, %d B/element; "
-           "whole-mesh ring is %s\n",
-           env.hw.link_bw / 1e9, env.hw.link_eff, env.hw.link_latency, env.hw.msg_overhead, e,
-           c->all.ring_is_cycle ? "a Hamiltonian cycle" : "a snake with a multi-hop closing edge");
-    printf("%-15s %-7s %3s %10s %13s %11s %11s %12s\n", "collective", "group", "p", "bytes",
-           "sim time(us)", "algbw GB/s", "busbw GB/s", "wall(us)");
-  }
+  if (env.mesh.rank == 0) print_header(&env, o.common.phantom);
   for (int coll = 0; coll < HC_NCOLLS; coll++)
-    for (int gi = 0; gi < 3; gi++) {
-      if (!want[gi]) continue;
-      hc_group *g = grp[gi];
-      for (size_t sz = lo; sz <= hi; sz *= 2) {
-        size_t n = sz / (size_t)e;
-        int it = iters ? iters : (sz <= ((size_t)1 << 20) ? 3 : 1);
-        double sim0 = env.ledger.coll[coll].sim_time, t0 = hc_wtime();
-        for (int k = 0; k < it; k++) one_call(c, g, coll, a, b, n, counts);
-        double wall = (hc_wtime() - t0) / it;
-        double sim = (env.ledger.coll[coll].sim_time - sim0) / it, v[2] = {sim, wall}, vmax[2];
-        /* Host-side bookkeeping, not chiplet traffic: not in the ledger. */
-        MPI_Allreduce(v, vmax, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-        if (rank == 0) {
-          double alg = vmax[0] > 0 ? (double)(n * (size_t)e) / vmax[0] / 1e9 : 0;
-          printf("%-15s %-7s %3d %10zu %13.3f %11.2f %11.2f %12.1f\n", hc_coll_name(coll),
-                 g->name, g->n, n * (size_t)e, vmax[0] * 1e6, alg, alg * bus_factor(coll, g->n),
-                 o.phantom ? 0.0 : vmax[1] * 1e6);
-          fflush(stdout);
-        }
-        if (sz > hi / 2) break; /* no overflow past the top */
-      }
-    }
+    for (int gi = 0; gi < 3; gi++)
+      if (o.want[gi]) bench_sizes(&env, &o, coll, grp[gi], a, b, counts);
   free(a), free(b), free(counts);
-  if (rank == 0) printf("# totals over the whole run\n");
-  int rc = hc_cli_finish_ledger(&env, report, 1);
+  if (env.mesh.rank == 0) printf("# totals over the whole run\n");
+  rc = hc_cli_finish_ledger(&env, o.common.report, 1);
   hc_cli_env_free(&env);
   return rc ? 1 : 0;
 }

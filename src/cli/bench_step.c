@@ -12,67 +12,85 @@
 #include <time.h>
 
 #include "cli.h"
-#include "hecaton/args.h"
-#include "hecaton/optim.h"
 #include "hecaton/rng.h"
-#include "hecaton/step.h"
 #include "hecaton/util.h"
 
-/* Best and mean seconds of `steps` training steps after one warm-up. */
-static void time_steps(hc_model *md, const int *batch, int steps, MPI_Comm comm,
-                       double *best, double *mean) {
-  hc_adamw opt = {0.9, 0.95, 1e-8, 0.1};
-  *best = 1e30, *mean = 0;
-  for (int st = 0; st <= steps; st++) {
-    if (comm != MPI_COMM_NULL) MPI_Barrier(comm);
-    double t0 = hc_wtime();
-    hc_step_opts so = {.opt = &opt, .lr = 1e-4, .clip = 1.0, .t = st + 1};
-    hc_train_step(md, batch, &so);
-    double dt = hc_wtime() - t0, slowest = dt;
-    if (comm != MPI_COMM_NULL) MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    if (st == 0) continue;
-    *mean += slowest / steps;
-    if (slowest < *best) *best = slowest;
+static void help(void) {
+  printf("usage: OPENBLAS_NUM_THREADS=2 mpirun --bind-to none -np 2 hecaton bench-step [--mesh 1x2] [--model small] [--batch 4] [--seq 256] [--steps 3]\n"
+         "  a Hecaton training step on the mesh, one BLAS thread per rank, then the\n"
+         "  single-process reference on rank 0 with one BLAS thread per rank of the run.\n");
+}
+
+/* The options, the model, the mesh and the method's check, agreed by every
+ * rank: 0, HC_CLI_HELP, or -1 after one message. */
+static int set_up(int argc, char **argv, hc_model_config *cfg, int *b, int *s, int *steps,
+                  hc_cli_env *env) {
+  const char *model = "small", *mesh = NULL;
+  *b = 4, *s = 256, *steps = 3;
+  const hc_cli_opt opts[] = {HC_STRING("model", &model), HC_STRING("mesh", &mesh),
+                             HC_INT("batch", b, 1),      HC_INT("seq", s, 1),
+                             HC_INT("steps", steps, 1)};
+  int size;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  char err[HC_ERRLEN], buf[1024];
+  int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, sizeof err);
+  if (rc == HC_CLI_HELP) return rc;
+  int bad = rc != 0;
+  if (!bad) bad = hc_model_config_load(hc_cli_model_path(model, buf, sizeof buf), cfg, err, sizeof err) != 0;
+  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return -1;
+  hc_cli_common co = {.mesh = mesh ? mesh : (size == 2 ? "1x2" : NULL),
+                      .hw_path = "models/hw/standard.ini"};
+  if (hc_cli_env_init(env, &co)) return -1;
+  bad = hc_cli_method_check("hecaton", env, cfg, *b, *s, err, sizeof err) != 0;
+  if (!bad) bad = hc_model_fits_memory(cfg, err, sizeof err) != 0;
+  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
+    hc_cli_env_free(env);
+    return -1;
+  }
+  return 0;
+}
+
+/* The reference on rank 0 with `threads` BLAS threads; returns how many it got. */
+static int time_reference(const hc_model_config *cfg, const int *batch, int b, int s, int steps,
+                          int threads, double *best, double *mean) {
+  /* OpenBLAS cannot grow past the pool it started with
+   * (OPENBLAS_NUM_THREADS): the report says what it got. */
+  openblas_set_num_threads(threads);
+  int got = openblas_get_num_threads();
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < threads)
+    printf("warning: rank 0 may run on %d CPU(s) only (mpirun binds ranks to cores): "
+           "start with mpirun --bind-to none\n", CPU_COUNT(&set));
+  hc_params rp;
+  hc_method rm;
+  hc_params_alloc(&rp, cfg);
+  hc_params_init(&rp, 1);
+  hc_single_method(&rm, &rp, b, s);
+  hc_model rmd;
+  hc_model_init(&rmd, &rm);
+  hc_cli_time_steps(&rmd, batch, steps, MPI_COMM_NULL, best, mean);
+  hc_model_free(&rmd);
+  hc_params_free(&rp);
+  return got;
+}
+
+/* The other ranks sleep (not spin) while rank 0 times the reference. */
+static void wait_quietly(void) {
+  MPI_Request req;
+  MPI_Ibarrier(MPI_COMM_WORLD, &req);
+  for (int done = 0; !done;) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (!done) nanosleep(&(struct timespec){0, 1000000}, NULL);
   }
 }
 
 int hc_cmd_bench_step(int argc, char **argv) {
-  const char *model = "small", *mesh = NULL, *bs = "4", *ss = "256", *steps_s = "3", *helpf = NULL;
-  const hc_cli_opt opts[] = {{"--model", 1, &model}, {"--mesh", 1, &mesh}, {"--batch", 1, &bs},
-                             {"--seq", 1, &ss},     {"--steps", 1, &steps_s}, {"--help", 0, &helpf}};
-  int rank, size;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  char err[HC_ERRLEN], buf[1024];
-  int bad = hc_cli_parse(argc, argv, 2, opts, sizeof opts / sizeof opts[0], err, sizeof err) != 0;
-  if (!bad && helpf) {
-    if (rank == 0)
-      printf("usage: OPENBLAS_NUM_THREADS=2 mpirun --bind-to none -np 2 hecaton bench-step [--mesh 1x2] [--model small] [--batch 4] [--seq 256] [--steps 3]\n"
-             "  a Hecaton training step on the mesh, one BLAS thread per rank, then the\n"
-             "  single-process reference on rank 0 with one BLAS thread per rank of the run.\n");
-    return 0;
-  }
-  int b = 0, s = 0, steps = 0;
-  bad = bad || hc_arg_int(bs, "--batch", 1, &b, err, sizeof err) ||
-        hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
-        hc_arg_int(steps_s, "--steps", 1, &steps, err, sizeof err);
   hc_model_config cfg;
-  if (!bad) bad = hc_model_config_load(hc_cli_model_path(model, buf, sizeof buf), &cfg, err, sizeof err) != 0;
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
-  hc_cli_common co = {.mesh = mesh ? mesh : (size == 2 ? "1x2" : NULL),
-                      .hw_path = "models/hw/standard.ini"};
   hc_cli_env env;
-  if (hc_cli_env_init(&env, &co)) return 1;
-  bad = hc_cli_method_check("hecaton", &env, &cfg, b, s, err, sizeof err) != 0;
-  if (!bad) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
-    hc_cli_env_free(&env);
-    return 1;
-  }
-  int *batch = hc_malloc((size_t)b * (size_t)(s + 1) * sizeof(int));
-  hc_rng r;
-  hc_rng_seed(&r, 5);
-  for (int k = 0; k < b * (s + 1); k++) batch[k] = (int)(hc_rng_u64(&r) % (uint64_t)cfg.vocab_size);
+  int b, s, steps, size, rc = set_up(argc, argv, &cfg, &b, &s, &steps, &env);
+  if (rc) return rc == HC_CLI_HELP ? 0 : 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int *batch = hc_cli_random_batch(b, s, cfg.vocab_size, 5);
 
   /* The mesh: one BLAS thread per rank. */
   openblas_set_num_threads(1);
@@ -82,41 +100,15 @@ int hc_cmd_bench_step(int argc, char **argv) {
   hc_params_init(&p, 1);
   hc_model md;
   hc_model_init(&md, &m);
-  double mesh_best, mesh_mean;
-  time_steps(&md, batch, steps, env.mesh.cart, &mesh_best, &mesh_mean);
+  double mesh_best, mesh_mean, ref_best = 0, ref_mean = 0;
+  hc_cli_time_steps(&md, batch, steps, env.mesh.cart, &mesh_best, &mesh_mean);
   hc_model_free(&md);
   hc_cli_method_free(&m);
-
-  /* The reference on rank 0 with size BLAS threads; the others sleep. */
-  double ref_best = 0, ref_mean = 0;
   int ref_threads = 0;
-  if (rank == 0) {
-    /* OpenBLAS cannot grow past the pool it started with
-     * (OPENBLAS_NUM_THREADS): the line below says what it got. */
-    openblas_set_num_threads(size);
-    ref_threads = openblas_get_num_threads();
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < size)
-      printf("warning: rank 0 may run on %d CPU(s) only (mpirun binds ranks to cores): "
-             "start with mpirun --bind-to none\n", CPU_COUNT(&set));
-    hc_params rp;
-    hc_method rm;
-    hc_params_alloc(&rp, &cfg);
-    hc_params_init(&rp, 1);
-    hc_single_method(&rm, &rp, b, s);
-    hc_model rmd;
-    hc_model_init(&rmd, &rm);
-    time_steps(&rmd, batch, steps, MPI_COMM_NULL, &ref_best, &ref_mean);
-    hc_model_free(&rmd);
-    hc_params_free(&rp);
-  }
-  MPI_Request req;
-  MPI_Ibarrier(MPI_COMM_WORLD, &req);
-  for (int done = 0; !done;) {
-    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-    if (!done) nanosleep(&(struct timespec){0, 1000000}, NULL);
-  }
-  if (rank == 0) {
+  if (env.mesh.rank == 0)
+    ref_threads = time_reference(&cfg, batch, b, s, steps, size, &ref_best, &ref_mean);
+  wait_quietly();
+  if (env.mesh.rank == 0) {
     printf("# hecaton bench-step: model %s (%zu parameters), batch %d x %d tokens, %d timed steps\n",
            cfg.name, hc_param_count(&cfg), b, s, steps);
     printf("hecaton on %dx%d, 1 BLAS thread per rank: %9.1f ms best, %9.1f ms mean\n",

@@ -1,4 +1,5 @@
-/* common.c: option parsing and mesh/ledger set-up shared by the commands. */
+/* common.c: option values, mesh/ledger set-up and the cost report shared by
+ * the commands. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -11,23 +12,55 @@
 #include "hecaton/cost.h"
 #include "hecaton/parallel.h"
 #include "hecaton/pictures.h"
+#include "hecaton/optim.h"
+#include "hecaton/step.h"
 #include "hecaton/util.h"
 
-int hc_cli_parse(int argc, char **argv, int first, const hc_cli_opt *opts, size_t nopts,
-                 char *err, size_t errlen) {
-  for (int a = first; a < argc; a++) {
-    size_t k;
-    for (k = 0; k < nopts; k++)
-      if (!strcmp(argv[a], opts[k].name)) break;
-    if (k == nopts) return hc_err(err, errlen, "unknown option '%s' (see --help)", argv[a]);
-    if (opts[k].takes_value) {
-      if (a + 1 >= argc) return hc_err(err, errlen, "option %s needs a value", argv[a]);
-      *opts[k].value = argv[++a];
-    } else {
-      *opts[k].value = "1";
-    }
-  }
+int hc_cli_algo(const char *s, hc_algo *out, char *err, size_t errlen) {
+  if (hc_parse_algo(s, out)) return hc_err(err, errlen, "--algo '%s': expected ring or bidir", s);
   return 0;
+}
+
+int hc_cli_schedule(const char *s, hc_schedule *out, char *err, size_t errlen) {
+  if (hc_parse_schedule(s, out))
+    return hc_err(err, errlen, "--schedule '%s': expected layer or micro", s);
+  return 0;
+}
+
+int hc_cli_default_batch(int R, int C) {
+  int l = R > C ? R : C;
+  while (l % R || l % C) l++;
+  return 2 * l;
+}
+
+void hc_cli_random_tokens(hc_rng *r, int *batch, int b, int s, int vocab) {
+  for (size_t k = 0; k < (size_t)b * (size_t)(s + 1); k++)
+    batch[k] = (int)(hc_rng_u64(r) % (uint64_t)vocab);
+}
+
+int *hc_cli_random_batch(int b, int s, int vocab, uint64_t seed) {
+  int *batch = hc_malloc((size_t)b * (size_t)(s + 1) * sizeof(int));
+  hc_rng r;
+  hc_rng_seed(&r, seed);
+  hc_cli_random_tokens(&r, batch, b, s, vocab);
+  return batch;
+}
+
+void hc_cli_time_steps(hc_model *md, const int *batch, int steps, MPI_Comm comm, double *best,
+                       double *mean) {
+  hc_adamw opt = {0.9, 0.95, 1e-8, 0.1};
+  *best = 1e30, *mean = 0;
+  for (int st = 0; st <= steps; st++) { /* step 0 warms up */
+    if (comm != MPI_COMM_NULL) MPI_Barrier(comm);
+    double t0 = hc_wtime();
+    hc_step_opts so = {.opt = &opt, .lr = 1e-4, .clip = 1.0, .t = st + 1};
+    hc_train_step(md, batch, &so);
+    double dt = hc_wtime() - t0, slowest = dt;
+    if (comm != MPI_COMM_NULL) MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    if (st == 0) continue;
+    *mean += slowest / steps;
+    if (slowest < *best) *best = slowest;
+  }
 }
 
 const char *hc_cli_find_file(const char *path, char *buf, size_t len) {

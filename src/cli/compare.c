@@ -27,7 +27,9 @@ typedef struct {
 static void help(void) {
   printf(
       "usage: mpirun -np R*C hecaton compare --model M --mesh RxC [options]\n"
-      "  --methods LIST        (default hecaton,megatron,megatron-sp,summa)\n"
+      "  --methods LIST        comma-separated (default: every mesh method):\n");
+  hc_cli_help_methods(0);
+  printf(
       "  --batch B --seq S     (default: B = 2 x lcm(R, C), S = 64 or the model's max)\n"
       "  --dry-run             phantom tensors: paper-scale models\n"
       "  --hw FILE             hardware file (default models/hw/standard.ini)\n"
@@ -39,6 +41,41 @@ static void help(void) {
       "and energy, and memory per chiplet (largest over the mesh): weights,\n"
       "weights + gradients + Adam state, activations (measured; closed form in a\n"
       "dry-run) and communication buffers; ratios are method / hecaton.\n");
+}
+
+/* What to compare, from the options. */
+typedef struct {
+  hc_cli_common common;
+  hc_model_config cfg;
+  hc_cli_method_set methods;
+  int b, s, micro; /* b, s: 0 until the mesh gives the default */
+  hc_schedule sched;
+  const char *csv;
+} compare_job;
+
+/* Options and model: 0, HC_CLI_HELP, or -1 with err. */
+static int parse_options(int argc, char **argv, compare_job *job, char *err, size_t errlen) {
+  const char *model = "tiny-64", *methods = NULL, *sched = "layer";
+  memset(job, 0, sizeof *job);
+  job->common.hw_path = "models/hw/standard.ini";
+  const hc_cli_opt opts[] = {
+      HC_STRING("model", &model),         HC_STRING("mesh", &job->common.mesh),
+      HC_STRING("methods", &methods),     HC_INT("batch", &job->b, 1),
+      HC_INT("seq", &job->s, 1),          HC_FLAG("dry-run", &job->common.phantom),
+      HC_STRING("hw", &job->common.hw_path), HC_STRING("csv", &job->csv),
+      HC_STRING("schedule", &sched),      HC_INT("micro-batches", &job->micro, 0)};
+  char pbuf[1024];
+  int rank, rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
+  if (rc) return rc;
+  if (hc_model_config_load(hc_cli_model_path(model, pbuf, sizeof pbuf), &job->cfg, err, errlen))
+    return -1;
+  int n = hc_cli_method_names(methods, "--methods: ", 0, &job->methods, err, errlen);
+  if (n == 0) return hc_err(err, errlen, "--methods: give at least one method");
+  if (n < 0) return -1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (job->csv && rank == 0 && hc_arg_output(job->csv, err, errlen)) return -1;
+  if (!job->common.phantom && hc_model_fits_memory(&job->cfg, err, errlen)) return -1;
+  return hc_cli_schedule(sched, &job->sched, err, errlen);
 }
 
 /* Runs one step of `name`; fills r on rank 0. */
@@ -63,10 +100,7 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   hc_params_init(&p, 1);
   hc_model md;
   hc_model_init(&md, &m);
-  int *batch = hc_calloc((size_t)b * (size_t)(s + 1), sizeof(int));
-  hc_rng rng;
-  hc_rng_seed(&rng, 11);
-  for (int k = 0; k < b * (s + 1); k++) batch[k] = (int)(hc_rng_u64(&rng) % (uint64_t)cfg->vocab_size);
+  int *batch = hc_cli_random_batch(b, s, cfg->vocab_size, 11);
   hc_ledger_reset(&env->ledger);
   hc_step_opts so = {.opt = NULL}; /* one step costed; the update is charged, not applied */
   hc_train_step(&md, batch, &so);
@@ -100,118 +134,82 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   hc_cli_method_free(&m);
 }
 
-int hc_cmd_compare(int argc, char **argv) {
-  const char *model = "tiny-64", *mesh = NULL, *methods = "hecaton,megatron,megatron-sp,summa",
-             *bs = NULL, *ss = NULL, *dry_s = NULL, *hw = "models/hw/standard.ini", *csv = NULL,
-             *helpf = NULL, *sched_s = "layer", *micro_s = NULL;
-  const hc_cli_opt opts[] = {{"--model", 1, &model}, {"--mesh", 1, &mesh},
-                             {"--methods", 1, &methods}, {"--batch", 1, &bs}, {"--seq", 1, &ss},
-                             {"--dry-run", 0, &dry_s}, {"--hw", 1, &hw}, {"--csv", 1, &csv},
-                             {"--schedule", 1, &sched_s}, {"--micro-batches", 1, &micro_s},
-                             {"--help", 0, &helpf}};
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  char err[HC_ERRLEN], pbuf[1024];
-  int bad = hc_cli_parse(argc, argv, 2, opts, sizeof opts / sizeof opts[0], err, sizeof err) != 0;
-  if (!bad && helpf) {
-    if (rank == 0) help();
-    return 0;
-  }
-  hc_model_config cfg;
-  if (!bad) bad = hc_model_config_load(hc_cli_model_path(model, pbuf, sizeof pbuf), &cfg, err, sizeof err) != 0;
-  char list[256];
-  const char *names[8];
-  int nm = 0;
-  if (!bad && strlen(methods) >= sizeof list) bad = hc_err(err, sizeof err, "--methods: list too long") != 0;
-  if (!bad) {
-    strcpy(list, methods);
-    for (char *t = strtok(list, ","); t && nm < 8; t = strtok(NULL, ",")) names[nm++] = t;
-    if (nm == 0) bad = hc_err(err, sizeof err, "--methods: give at least one method") != 0;
-    /* A misspelt name is an error, not a row that "cannot run". */
-    for (int k = 0; k < nm && !bad; k++)
-      if (strcmp(names[k], "hecaton") && strcmp(names[k], "megatron") &&
-          strcmp(names[k], "megatron-sp") && strcmp(names[k], "summa") && strcmp(names[k], "single"))
-        bad = hc_err(err, sizeof err,
-                     "--methods: '%s': expected hecaton, megatron, megatron-sp, summa or single",
-                     names[k]) != 0;
-  }
-  int b = 0, s = 0, micro = 0;
-  bad = bad || hc_arg_int(bs, "--batch", 1, &b, err, sizeof err) ||
-        hc_arg_int(ss, "--seq", 1, &s, err, sizeof err) ||
-        hc_arg_int(micro_s, "--micro-batches", 0, &micro, err, sizeof err);
-  if (!bad && csv && rank == 0) bad = hc_arg_output(csv, err, sizeof err) != 0;
-  if (!bad && !dry_s) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
-  hc_schedule sched;
-  if (!bad && hc_parse_schedule(sched_s, &sched))
-    bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched_s) != 0;
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) return 1;
-  int dry = dry_s != NULL;
-  hc_cli_common co = {.mesh = mesh, .hw_path = hw, .phantom = dry};
-  hc_cli_env env;
-  if (hc_cli_env_init(&env, &co)) return 1;
-  int R = env.mesh.topo.R, C = env.mesh.topo.C;
-  int l = R > C ? R : C;
-  while (l % R || l % C) l++;
-  if (!bs) b = 2 * l;
-  if (!ss) s = cfg.max_seq_len < 64 ? cfg.max_seq_len : 64;
-  row rows[8];
-  double t0 = hc_wtime();
-  for (int k = 0; k < nm; k++) measure(&env, names[k], &cfg, b, s, dry, sched, micro, &rows[k]);
-  int rc = 0;
-  if (rank == 0) {
-    const row *ref = NULL;
-    for (int k = 0; k < nm; k++)
-      if (rows[k].ok && !strcmp(rows[k].method, "hecaton")) ref = &rows[k];
-    printf("# hecaton compare: model %s on a %dx%d mesh, batch %d x %d tokens, hardware '%s', %s\n",
-           cfg.name, R, C, b, s, env.hw.name, dry ? "dry-run" : "data mode");
-    printf("%-12s %12s %12s %13s %13s %11s %11s %13s %12s %11s %8s %8s %8s\n", "method",
-           "sent/chiplet", "busiest link", "NoP time (s)", "step time (s)", "energy (J)", "weights",
-           "+grads+Adam", "activations", "buffers", "x bytes", "x time", "x energy");
-    FILE *f = csv ? fopen(csv, "w") : NULL;
-    if (csv && !f) rc = 1;
-    if (f)
-      fprintf(f, "method,runs,reason,bytes_sent_per_chiplet,busiest_link_bytes,nop_time_s,"
-                 "weights_bytes,weights_grads_adam_bytes,activation_bytes,buffer_bytes,"
-                 "bytes_ratio_to_hecaton,time_ratio_to_hecaton,step_time_s,exposed_comm_s,"
-                 "energy_j,step_time_ratio_to_hecaton,energy_ratio_to_hecaton\n");
-    for (int k = 0; k < nm; k++) {
-      const row *r = &rows[k];
-      if (!r->ok) {
-        printf("%-12s cannot run: %s\n", r->method, r->why);
-        if (f) {
-          for (char *c = rows[k].why; *c; c++) if (*c == '"') *c = '\'';
-          fprintf(f, "%s,0,\"%s\",,,,,,,,,,,,,,\n", r->method, r->why);
-        }
-        continue;
-      }
-      char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32];
-      double xb = ref && ref->sent > 0 ? r->sent / ref->sent : NAN;
-      double xt = ref && ref->nop > 0 ? r->nop / ref->nop : NAN;
-      double xs = ref && ref->time > 0 ? r->time / ref->time : NAN;
-      double xe = ref && ref->energy > 0 ? r->energy / ref->energy : NAN;
-      printf("%-12s %12s %12s %13.6e %13.6e %11.4e %11s %13s %12s %11s %8.2f %8.2f %8.2f\n",
-             r->method, hc_fmt_bytes(r->sent, b1, sizeof b1), hc_fmt_bytes(r->busiest, b2, sizeof b2),
-             r->nop, r->time, r->energy, hc_fmt_bytes(r->weights, b3, sizeof b3),
-             hc_fmt_bytes(r->state, b4, sizeof b4), hc_fmt_bytes(r->act, b5, sizeof b5),
-             dry ? "-" : hc_fmt_bytes(r->buffers, b6, sizeof b6), xb, xt, xe);
-      if (f)
-        fprintf(f, "%s,1,,%.0f,%.0f,%.9g,%.0f,%.0f,%.0f,%.0f,%.6g,%.6g,%.9g,%.9g,%.9g,%.6g,%.6g\n",
-                r->method, r->sent, r->busiest, r->nop, r->weights, r->state, r->act,
-                dry ? 0.0 : r->buffers, xb, xt, r->time, r->exposed, r->energy, xs, xe);
-    }
+static const char kCsvHeader[] =
+    "method,runs,reason,bytes_sent_per_chiplet,busiest_link_bytes,nop_time_s,"
+    "weights_bytes,weights_grads_adam_bytes,activation_bytes,buffer_bytes,"
+    "bytes_ratio_to_hecaton,time_ratio_to_hecaton,step_time_s,exposed_comm_s,"
+    "energy_j,step_time_ratio_to_hecaton,energy_ratio_to_hecaton\n";
+
+/* a / b, or NaN without a reference to divide by. */
+static double ratio(double a, const row *ref, double b) { return ref && b > 0 ? a / b : NAN; }
+
+/* One method's line of the table and of the CSV (f may be NULL). */
+static void print_row(row *r, const row *ref, int dry, FILE *f) {
+  if (!r->ok) {
+    printf("%-12s cannot run: %s\n", r->method, r->why);
     if (f) {
-      fclose(f);
-      printf("CSV written to %s\n", csv);
+      for (char *c = r->why; *c; c++) if (*c == '"') *c = '\'';
+      fprintf(f, "%s,0,\"%s\",,,,,,,,,,,,,,\n", r->method, r->why);
     }
-    printf("emulator: %.2f s wall\n", hc_wtime() - t0);
-    fflush(stdout);
+    return;
   }
+  char b1[32], b2[32], b3[32], b4[32], b5[32], b6[32];
+  double xb = ratio(r->sent, ref, ref ? ref->sent : 0), xt = ratio(r->nop, ref, ref ? ref->nop : 0);
+  double xs = ratio(r->time, ref, ref ? ref->time : 0);
+  double xe = ratio(r->energy, ref, ref ? ref->energy : 0);
+  printf("%-12s %12s %12s %13.6e %13.6e %11.4e %11s %13s %12s %11s %8.2f %8.2f %8.2f\n",
+         r->method, hc_fmt_bytes(r->sent, b1, sizeof b1), hc_fmt_bytes(r->busiest, b2, sizeof b2),
+         r->nop, r->time, r->energy, hc_fmt_bytes(r->weights, b3, sizeof b3),
+         hc_fmt_bytes(r->state, b4, sizeof b4), hc_fmt_bytes(r->act, b5, sizeof b5),
+         dry ? "-" : hc_fmt_bytes(r->buffers, b6, sizeof b6), xb, xt, xe);
+  if (f)
+    fprintf(f, "%s,1,,%.0f,%.0f,%.9g,%.0f,%.0f,%.0f,%.0f,%.6g,%.6g,%.9g,%.9g,%.9g,%.6g,%.6g\n",
+            r->method, r->sent, r->busiest, r->nop, r->weights, r->state, r->act,
+            dry ? 0.0 : r->buffers, xb, xt, r->time, r->exposed, r->energy, xs, xe);
+}
+
+/* Rank 0: the table, and the CSV; 0, or 1 if the CSV could not be written. */
+static int print_table(const compare_job *job, const hc_cli_env *env, row *rows, double t0) {
+  const row *ref = NULL;
+  int dry = job->common.phantom, rc = 0;
+  for (int k = 0; k < job->methods.n; k++)
+    if (rows[k].ok && !strcmp(rows[k].method, "hecaton")) ref = &rows[k];
+  printf("# hecaton compare: model %s on a %dx%d mesh, batch %d x %d tokens, hardware '%s', %s\n",
+         job->cfg.name, env->mesh.topo.R, env->mesh.topo.C, job->b, job->s, env->hw.name,
+         dry ? "dry-run" : "data mode");
+  printf("%-12s %12s %12s %13s %13s %11s %11s %13s %12s %11s %8s %8s %8s\n", "method",
+         "sent/chiplet", "busiest link", "NoP time (s)", "step time (s)", "energy (J)", "weights",
+         "+grads+Adam", "activations", "buffers", "x bytes", "x time", "x energy");
+  FILE *f = job->csv ? fopen(job->csv, "w") : NULL;
+  if (job->csv && !f) rc = 1;
+  if (f) fputs(kCsvHeader, f);
+  for (int k = 0; k < job->methods.n; k++) print_row(&rows[k], ref, dry, f);
+  if (f) {
+    fclose(f);
+    printf("CSV written to %s\n", job->csv);
+  }
+  printf("emulator: %.2f s wall\n", hc_wtime() - t0);
+  fflush(stdout);
+  return rc;
+}
+
+int hc_cmd_compare(int argc, char **argv) {
+  char err[HC_ERRLEN];
+  compare_job job;
+  int rc = parse_options(argc, argv, &job, err, sizeof err);
+  if (rc == HC_CLI_HELP) return 0;
+  if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) return 1;
+  hc_cli_env env;
+  if (hc_cli_env_init(&env, &job.common)) return 1;
+  if (!job.b) job.b = hc_cli_default_batch(env.mesh.topo.R, env.mesh.topo.C);
+  if (!job.s) job.s = job.cfg.max_seq_len < 64 ? job.cfg.max_seq_len : 64;
+  row rows[HC_CLI_MAX_METHODS];
+  double t0 = hc_wtime();
+  for (int k = 0; k < job.methods.n; k++)
+    measure(&env, job.methods.names[k], &job.cfg, job.b, job.s, job.common.phantom, job.sched, job.micro,
+            &rows[k]);
+  if (env.mesh.rank == 0) rc = print_table(&job, &env, rows, t0);
   hc_cli_env_free(&env);
-  bad = rc;
-  MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (bad) {
-    if (rank == 0) fprintf(stderr, "hecaton: error: %s: cannot write the CSV\n", csv);
-    return 1;
-  }
-  return 0;
+  if (rc) snprintf(err, sizeof err, "%s: cannot write the CSV", job.csv);
+  return hc_agree(MPI_COMM_WORLD, rc ? err : NULL) ? 1 : 0;
 }

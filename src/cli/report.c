@@ -95,20 +95,46 @@ static void print_csv(const hc_ledger_report *r, FILE *f) {
   }
 }
 
-int hc_cmd_report(int argc, char **argv) {
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  const char *path = NULL, *csv = NULL, *heatmap = NULL, *trace = NULL, *helpf = NULL;
-  const hc_cli_opt opts[] = {{"--csv", 0, &csv}, {"--heatmap", 1, &heatmap},
-                             {"--trace", 1, &trace}, {"--help", 0, &helpf}};
-  char err[HC_ERRLEN] = "";
-  int first = 2;
-  if (argc > 2 && argv[2][0] != '-') path = argv[2], first = 3;
-  int bad = hc_cli_parse(argc, argv, first, opts, sizeof opts / sizeof opts[0], err, sizeof err) != 0;
-  if (!bad && helpf) {
-    if (rank == 0) help();
-    return 0;
+/* The report as text: its configuration, then the cost summary. */
+static void print_text(const char *path, const hc_ledger_report *r) {
+  printf("# hecaton report %s: mesh %dx%d, hardware '%s', %ld step(s)\n", path, r->topo.R,
+         r->topo.C, r->hw.name, r->steps);
+  if (r->config[0]) {
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", r->config);
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) printf("#   %s\n", line);
   }
+  hc_cli_print_summary(r, stdout);
+}
+
+/* The pictures drawn again (rank 0): 0, or -1 with the reason in err. */
+static int redraw(const hc_ledger_report *r, const char *heatmap, const char *trace, FILE *notes,
+                  char *err, size_t errlen) {
+  hc_cost cost;
+  hc_cost_from_report(r, &cost);
+  if (heatmap) {
+    if (hc_heatmap_svg(r, cost.time, heatmap, err, errlen)) return -1;
+    fprintf(notes, "link heatmap written to %s\n", heatmap);
+  }
+  if (trace) {
+    if (hc_trace_json_events(&r->topo, r->nodes, r->event_counts, r->events, trace, err, errlen))
+      return -1;
+    fprintf(notes, "Chrome trace written to %s\n", trace);
+  }
+  return 0;
+}
+
+int hc_cmd_report(int argc, char **argv) {
+  int rank, csv = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const char *path = NULL, *heatmap = NULL, *trace = NULL;
+  const hc_cli_opt opts[] = {HC_FLAG("csv", &csv), HC_STRING("heatmap", &heatmap),
+                             HC_STRING("trace", &trace)};
+  hc_cli_args file = {.args = &path, .max = 1};
+  char err[HC_ERRLEN] = "";
+  int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), &file, help, err, sizeof err);
+  if (rc == HC_CLI_HELP) return 0;
+  int bad = rc != 0;
   if (!bad && !path) bad = hc_err(err, sizeof err, "report: give the report file (hecaton report FILE.h5)") != 0;
   hc_ledger_report r;
   memset(&r, 0, sizeof r);
@@ -118,28 +144,9 @@ int hc_cmd_report(int argc, char **argv) {
     bad = hc_err(err, sizeof err, "%s: the report holds no timeline events (written by a run "
                  "without --report's timeline, e.g. bench-collectives): cannot draw a trace", path) != 0;
   if (!bad && rank == 0) {
-    if (csv) {
-      print_csv(&r, stdout);
-    } else {
-      printf("# hecaton report %s: mesh %dx%d, hardware '%s', %ld step(s)\n", path, r.topo.R,
-             r.topo.C, r.hw.name, r.steps);
-      if (r.config[0]) {
-        char buf[2048];
-        snprintf(buf, sizeof buf, "%s", r.config);
-        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) printf("#   %s\n", line);
-      }
-      hc_cli_print_summary(&r, stdout);
-    }
-    hc_cost cost;
-    hc_cost_from_report(&r, &cost);
-    if (heatmap && !bad) {
-      bad = hc_heatmap_svg(&r, cost.time, heatmap, err, sizeof err) != 0;
-      if (!bad) fprintf(csv ? stderr : stdout, "link heatmap written to %s\n", heatmap);
-    }
-    if (trace && !bad) {
-      bad = hc_trace_json_events(&r.topo, r.nodes, r.event_counts, r.events, trace, err, sizeof err) != 0;
-      if (!bad) fprintf(csv ? stderr : stdout, "Chrome trace written to %s\n", trace);
-    }
+    if (csv) print_csv(&r, stdout);
+    else print_text(path, &r);
+    bad = redraw(&r, heatmap, trace, csv ? stderr : stdout, err, sizeof err) != 0;
     fflush(stdout);
   }
   if (rank == 0) {

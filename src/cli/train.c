@@ -16,9 +16,9 @@
 static void help(void) {
   printf(
       "usage: mpirun -np R*C hecaton train [options]\n"
-      "  --method M             single (one rank, the reference), hecaton (2D), megatron,\n"
-      "                         megatron-sp (1D tensor parallel) or summa (2D, square);\n"
-      "                         default: single on one rank, hecaton on more\n"
+      "  --method M             default: single on one rank, hecaton on more; one of\n");
+  hc_cli_help_methods(0);
+  printf(
       "  --mesh RxC             chiplet mesh (default: the squarest mesh of -np)\n"
       "  --hw FILE              hardware file (default models/hw/standard.ini)\n"
       "  --algo ring|bidir      collective algorithm; --save-gathered keeps gathered\n"
@@ -55,189 +55,189 @@ static void help(void) {
       "                         tensor's largest value); the run stops if it fails\n");
 }
 
-static int parse_int(const char *s, const char *name, int min, int *out, char *err, size_t len) {
-  return hc_arg_int(s, name, min, out, err, len);
-}
-
-static int parse_double(const char *s, const char *name, double min, double *out, char *err,
-                        size_t len) {
-  return hc_arg_double(s, name, min, out, err, len);
-}
-
-int hc_cmd_train(int argc, char **argv) {
-  const char *method = NULL, *model = "tiny-64", *data = "data/licenses.h5", *mesh = NULL,
-             *hw = "models/hw/standard.ini", *algo = "ring", *dry_s = NULL, *report = NULL,
-             *save_g = NULL, *sched = "layer", *micro = NULL, *chunks_s = NULL, *trace = NULL, *heatmap = NULL;
-  const char *steps = NULL, *batch = NULL, *seq = NULL, *lr = NULL, *min_lr = NULL,
-             *warmup = NULL, *wd = NULL, *clip = NULL, *seed = NULL, *dseed = NULL,
-             *valf = NULL, *val_every = NULL, *val_batches = NULL, *log_every = NULL,
-             *save = NULL, *save_every = NULL, *resume = NULL, *dump = NULL, *helpf = NULL,
-             *stop_after = NULL, *log_file = NULL, *check = NULL;
-  const hc_cli_opt opts[] = {
-      {"--method", 1, &method},        {"--model", 1, &model},
-      {"--data", 1, &data},            {"--mesh", 1, &mesh},
-      {"--steps", 1, &steps},          {"--batch", 1, &batch},
-      {"--seq", 1, &seq},              {"--lr", 1, &lr},
-      {"--min-lr", 1, &min_lr},        {"--warmup", 1, &warmup},
-      {"--wd", 1, &wd},                {"--clip", 1, &clip},
-      {"--seed", 1, &seed},            {"--data-seed", 1, &dseed},
-      {"--val-fraction", 1, &valf},    {"--val-every", 1, &val_every},
-      {"--val-batches", 1, &val_batches}, {"--log-every", 1, &log_every},
-      {"--save", 1, &save},            {"--save-every", 1, &save_every},
-      {"--resume", 1, &resume},        {"--dump-grads", 1, &dump},
-      {"--stop-after", 1, &stop_after}, {"--log-file", 1, &log_file}, {"--check", 0, &check},
-      {"--hw", 1, &hw},                {"--algo", 1, &algo},
-      {"--dry-run", 0, &dry_s},        {"--report", 1, &report},
-      {"--save-gathered", 0, &save_g}, {"--chunks", 1, &chunks_s}, {"--schedule", 1, &sched},
-      {"--micro-batches", 1, &micro},  {"--trace", 1, &trace},
-      {"--heatmap", 1, &heatmap},
-      {"--help", 0, &helpf},
-  };
-  int rank, size;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  char err[HC_ERRLEN], pathbuf[1024];
+/* The command line of a run. */
+typedef struct {
+  const char *method, *model, *data, *algo, *sched, *report, *trace, *heatmap;
+  int dry, check, b, s, seed, data_seed, warmup;
+  double val_fraction;
+  hc_cli_common common;
   hc_train_opts o;
-  hc_train_defaults(&o);
-  int b = 8, s = 64, iseed = (int)o.seed, idseed = 42, warm = (int)o.warmup;
-  double vf = 0.1;
-  int bad = hc_cli_parse(argc, argv, 2, opts, sizeof opts / sizeof opts[0], err, sizeof err) != 0;
-  if (!bad && helpf) {
-    if (rank == 0) help();
-    return 0;
-  }
-  bad = bad || parse_int(steps, "--steps", 1, &o.steps, err, sizeof err) ||
-        parse_int(batch, "--batch", 1, &b, err, sizeof err) ||
-        parse_int(seq, "--seq", 1, &s, err, sizeof err) ||
-        parse_double(lr, "--lr", 0, &o.lr, err, sizeof err) ||
-        parse_double(min_lr, "--min-lr", 0, &o.min_lr, err, sizeof err) ||
-        parse_int(warmup, "--warmup", 0, &warm, err, sizeof err) ||
-        parse_double(wd, "--wd", 0, &o.weight_decay, err, sizeof err) ||
-        parse_double(clip, "--clip", 0, &o.clip, err, sizeof err) ||
-        parse_int(seed, "--seed", 0, &iseed, err, sizeof err) ||
-        parse_int(dseed, "--data-seed", 0, &idseed, err, sizeof err) ||
-        parse_double(valf, "--val-fraction", 0, &vf, err, sizeof err) ||
-        parse_int(val_every, "--val-every", 0, &o.val_every, err, sizeof err) ||
-        parse_int(val_batches, "--val-batches", 0, &o.val_batches, err, sizeof err) ||
-        parse_int(log_every, "--log-every", 0, &o.log_every, err, sizeof err) ||
-        parse_int(save_every, "--save-every", 0, &o.save_every, err, sizeof err) ||
-        parse_int(stop_after, "--stop-after", 1, &o.stop_after, err, sizeof err);
-  o.log_file = log_file;
-  o.seed = (uint64_t)iseed, o.warmup = warm;
-  o.save = save, o.resume = resume, o.dump_grads = dump;
-  int dry = dry_s != NULL;
-  hc_schedule schedule = (hc_schedule)o.schedule; /* also read on the error path below */
-  if (!bad && hc_parse_schedule(sched, &schedule))
-    bad = hc_err(err, sizeof err, "--schedule '%s': expected layer or micro", sched) != 0;
-  o.schedule = (int)schedule;
-  if (!bad) bad = parse_int(micro, "--micro-batches", 1, &o.micro_batches, err, sizeof err);
-  if (!bad && dry && (save || resume || dump))
-    bad = hc_err(err, sizeof err, "--dry-run moves no data: --save, --resume and --dump-grads need a real run") != 0;
-  hc_cli_common co = {.mesh = mesh, .hw_path = hw, .phantom = dry};
-  if (!bad && hc_parse_algo(algo, &co.algo))
-    bad = hc_err(err, sizeof err, "--algo '%s': expected ring or bidir", algo) != 0;
-  if (!method) method = size == 1 ? "single" : "hecaton";
+  hc_method_opts mo;
+} train_args;
+
+/* What a run holds; train_free releases whatever was set up. */
+typedef struct {
   hc_model_config cfg;
-  const char *mpath = hc_cli_model_path(model, pathbuf, sizeof pathbuf);
-  if (!bad) bad = hc_model_config_load(mpath, &cfg, err, sizeof err) != 0;
-  hc_tokens tok = {0};
-  hc_loader loader = {0};
-  if (!bad && !dry) {
-    char dbuf[1024];
-    const char *dpath = hc_cli_find_file(data, dbuf, sizeof dbuf);
-    bad = hc_tokens_load(dpath, &tok, err, sizeof err) != 0;
-    if (bad && !strcmp(data, "data/licenses.h5"))
-      snprintf(err + strlen(err), sizeof err - strlen(err),
-               " (make it with: hecaton prepare /usr/share/common-licenses/* -o data/licenses.h5)");
-    if (!bad && tok.max_id >= (uint32_t)cfg.vocab_size)
-      bad = hc_err(err, sizeof err, "%s: token id %u does not fit the model's vocab_size %d", data,
-                   tok.max_id, cfg.vocab_size) != 0;
-    if (!bad && s > cfg.max_seq_len)
-      bad = hc_err(err, sizeof err, "--seq %d is longer than the model's max_seq_len %d (%s)", s,
-                   cfg.max_seq_len, mpath) != 0;
-    if (!bad) bad = hc_loader_init(&loader, &tok, s, b, vf, (uint64_t)idseed, err, sizeof err) != 0;
-  }
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
-    hc_tokens_free(&tok);
-    hc_loader_free(&loader);
-    return 1;
-  }
+  char model_buf[1024];
+  const char *model_path;
+  hc_tokens tok;
+  hc_loader loader;
   hc_cli_env env;
-  if (hc_cli_env_init(&env, &co)) {
-    hc_tokens_free(&tok);
-    hc_loader_free(&loader);
-    return 1;
+  int have_env;
+} train_run;
+
+static void train_free(train_run *run) {
+  if (run->have_env) hc_cli_env_free(&run->env);
+  hc_loader_free(&run->loader);
+  hc_tokens_free(&run->tok);
+}
+
+/* 0, HC_CLI_HELP, or -1 with err. */
+static int parse_options(int argc, char **argv, train_args *a, char *err, size_t errlen) {
+  *a = (train_args){.model = "tiny-64", .data = "data/licenses.h5", .algo = "ring",
+                    .sched = "layer", .b = 8, .s = 64, .data_seed = 42, .val_fraction = 0.1,
+                    .common = {.hw_path = "models/hw/standard.ini"}, .mo = {.chunks = 1}};
+  hc_train_opts *o = &a->o;
+  hc_train_defaults(o);
+  a->seed = (int)o->seed, a->warmup = (int)o->warmup;
+  const hc_cli_opt opts[] = {
+      HC_STRING("method", &a->method),     HC_STRING("model", &a->model),
+      HC_STRING("data", &a->data),         HC_STRING("mesh", &a->common.mesh),
+      HC_INT("steps", &o->steps, 1),       HC_INT("batch", &a->b, 1),
+      HC_INT("seq", &a->s, 1),             HC_DOUBLE("lr", &o->lr, 0),
+      HC_DOUBLE("min-lr", &o->min_lr, 0),  HC_INT("warmup", &a->warmup, 0),
+      HC_DOUBLE("wd", &o->weight_decay, 0), HC_DOUBLE("clip", &o->clip, 0),
+      HC_INT("seed", &a->seed, 0),         HC_INT("data-seed", &a->data_seed, 0),
+      HC_DOUBLE("val-fraction", &a->val_fraction, 0),
+      HC_INT("val-every", &o->val_every, 0), HC_INT("val-batches", &o->val_batches, 0),
+      HC_INT("log-every", &o->log_every, 0), HC_STRING("save", &o->save),
+      HC_INT("save-every", &o->save_every, 0), HC_STRING("resume", &o->resume),
+      HC_STRING("dump-grads", &o->dump_grads), HC_INT("stop-after", &o->stop_after, 1),
+      HC_STRING("log-file", &o->log_file), HC_FLAG("check", &a->check),
+      HC_STRING("hw", &a->common.hw_path), HC_STRING("algo", &a->algo),
+      HC_FLAG("dry-run", &a->dry),         HC_STRING("report", &a->report),
+      HC_FLAG("save-gathered", &a->mo.save_gathered), HC_INT("chunks", &a->mo.chunks, 1),
+      HC_STRING("schedule", &a->sched),    HC_INT("micro-batches", &o->micro_batches, 1),
+      HC_STRING("trace", &a->trace),       HC_STRING("heatmap", &a->heatmap)};
+  int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
+  if (rc) return rc;
+  o->seed = (uint64_t)a->seed, o->warmup = a->warmup;
+  a->common.phantom = a->dry;
+  hc_schedule schedule;
+  if (hc_cli_schedule(a->sched, &schedule, err, errlen)) return -1;
+  o->schedule = (int)schedule;
+  if (a->dry && (o->save || o->resume || o->dump_grads))
+    return hc_err(err, errlen, "--dry-run moves no data: --save, --resume and --dump-grads need a real run");
+  return hc_cli_algo(a->algo, &a->common.algo, err, errlen);
+}
+
+/* The model file and, in data mode, the tokens and their loader: 0 or -1 with err. */
+static int load_inputs(const train_args *a, train_run *run, char *err, size_t errlen) {
+  run->model_path = hc_cli_model_path(a->model, run->model_buf, sizeof run->model_buf);
+  if (hc_model_config_load(run->model_path, &run->cfg, err, errlen)) return -1;
+  if (a->dry) return 0;
+  char dbuf[1024];
+  const char *dpath = hc_cli_find_file(a->data, dbuf, sizeof dbuf);
+  if (hc_tokens_load(dpath, &run->tok, err, errlen)) {
+    if (!strcmp(a->data, "data/licenses.h5"))
+      snprintf(err + strlen(err), errlen - strlen(err),
+               " (make it with: hecaton prepare /usr/share/common-licenses/* -o data/licenses.h5)");
+    return -1;
   }
-  bad = hc_cli_method_check(method, &env, &cfg, b, s, err, sizeof err) != 0;
-  if (!bad && !dry) bad = hc_model_fits_memory(&cfg, err, sizeof err) != 0;
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
-    hc_cli_env_free(&env);
-    hc_tokens_free(&tok);
-    hc_loader_free(&loader);
-    return 1;
-  }
-  double wall0 = hc_wtime();
-  hc_method_opts mo = {.save_gathered = save_g != NULL, .chunks = 1};
-  bad = parse_int(chunks_s, "--chunks", 1, &mo.chunks, err, sizeof err) != 0;
-  /* Outputs: find out now, not after the run, that one cannot be written. */
-  const char *outputs[] = {save, report, trace, heatmap, log_file, dump};
-  for (size_t k = 0; k < sizeof outputs / sizeof outputs[0] && !bad && rank == 0; k++) {
-    if (!outputs[k] || (k == 4 && resume)) continue;
-    char probe[1100];
-    snprintf(probe, sizeof probe, "%s.probe.tmp", outputs[k]);
-    FILE *f = fopen(probe, "w");
-    if (!f) bad = hc_err(err, sizeof err, "%s: cannot be written (directory missing or not writable?)", outputs[k]) != 0;
-    else fclose(f), remove(probe);
-  }
-  if (hc_agree(MPI_COMM_WORLD, bad ? err : NULL)) {
-    hc_cli_env_free(&env);
-    hc_tokens_free(&tok);
-    hc_loader_free(&loader);
-    return 1;
-  }
-  hc_params p;
-  hc_method m;
-  hc_cli_method_make(method, &env, &cfg, b, s, dry, &mo, &m, &p);
-  hc_trainer tr = {.m = &m, .comm = env.mesh.cart, .data = dry ? NULL : &loader,
-                   .ledger = &env.ledger};
-  hc_cli_check ck = {.rtol = 1e-4};
-  if (check) tr.check = hc_cli_check_step, tr.check_arg = &ck;
-  if (rank == 0) {
-    printf("# hecaton train: method %s on a %dx%d mesh (%s), model %s (%zu parameters: dim %d, "
-           "%d layers, %d/%d heads, ffn %d, vocab %d)\n",
-           m.name, env.mesh.topo.R, env.mesh.topo.C, dry ? "dry-run: no data, no FLOPs" : "data mode",
-           cfg.name, hc_param_count(&cfg), cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads,
-           cfg.ffn_dim, cfg.vocab_size);
-    if (!dry)
-      printf("# data %s: %zu tokens (%s), %zu training and %zu validation windows; ", data, tok.n,
-             tok.tokenizer, loader.n_train, loader.n_val);
-    else
-      printf("# ");
-    printf("batch %d x %d tokens; %d step(s), lr %.2e -> %.2e, warm-up %ld; hardware '%s'\n", b, s,
-           o.steps, o.lr, o.min_lr, o.warmup, env.hw.name);
-    fflush(stdout);
-  }
-  hc_ledger_reset(&env.ledger);
-  env.ledger.trace = trace != NULL || report != NULL; /* the report keeps the last step's timeline */
-  snprintf(env.config, sizeof env.config,
+  if (run->tok.max_id >= (uint32_t)run->cfg.vocab_size)
+    return hc_err(err, errlen, "%s: token id %u does not fit the model's vocab_size %d", a->data,
+                  run->tok.max_id, run->cfg.vocab_size);
+  if (a->s > run->cfg.max_seq_len)
+    return hc_err(err, errlen, "--seq %d is longer than the model's max_seq_len %d (%s)", a->s,
+                  run->cfg.max_seq_len, run->model_path);
+  return hc_loader_init(&run->loader, &run->tok, a->s, a->b, a->val_fraction,
+                        (uint64_t)a->data_seed, err, errlen);
+}
+
+/* On the mesh: the method can run the model, the state fits, and (rank 0)
+ * every output can be written: found out now, not after the run. */
+static int check_run(const train_args *a, train_run *run, char *err, size_t errlen) {
+  if (hc_cli_method_check(a->method, &run->env, &run->cfg, a->b, a->s, err, errlen)) return -1;
+  if (!a->dry && hc_model_fits_memory(&run->cfg, err, errlen)) return -1;
+  if (run->env.mesh.rank != 0) return 0;
+  const hc_train_opts *o = &a->o;
+  /* the log file is appended to when resuming */
+  const char *outputs[] = {o->save, a->report, a->trace, a->heatmap,
+                           o->resume ? NULL : o->log_file, o->dump_grads};
+  for (size_t k = 0; k < HC_NOPTS(outputs); k++)
+    if (outputs[k] && hc_arg_output(outputs[k], err, errlen)) return -1;
+  return 0;
+}
+
+/* Options, inputs and mesh, agreed by every rank: 0, HC_CLI_HELP, or -1
+ * after one message. */
+static int set_up(int argc, char **argv, train_args *a, train_run *run) {
+  char err[HC_ERRLEN];
+  int size, rc = parse_options(argc, argv, a, err, sizeof err);
+  if (rc == HC_CLI_HELP) return rc;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (!a->method) a->method = size == 1 ? "single" : "hecaton";
+  if (!rc) rc = load_inputs(a, run, err, sizeof err);
+  if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) return -1;
+  if (hc_cli_env_init(&run->env, &a->common)) return -1;
+  run->have_env = 1;
+  rc = check_run(a, run, err, sizeof err);
+  return hc_agree(MPI_COMM_WORLD, rc ? err : NULL);
+}
+
+/* Rank 0: what is about to run. */
+static void print_header(const train_args *a, const train_run *run, const hc_method *m) {
+  const hc_model_config *c = &run->cfg;
+  printf("# hecaton train: method %s on a %dx%d mesh (%s), model %s (%zu parameters: dim %d, "
+         "%d layers, %d/%d heads, ffn %d, vocab %d)\n",
+         m->name, run->env.mesh.topo.R, run->env.mesh.topo.C,
+         a->dry ? "dry-run: no data, no FLOPs" : "data mode", c->name, hc_param_count(c), c->dim,
+         c->n_layers, c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab_size);
+  if (!a->dry)
+    printf("# data %s: %zu tokens (%s), %zu training and %zu validation windows; ", a->data,
+           run->tok.n, run->tok.tokenizer, run->loader.n_train, run->loader.n_val);
+  else
+    printf("# ");
+  printf("batch %d x %d tokens; %d step(s), lr %.2e -> %.2e, warm-up %ld; hardware '%s'\n", a->b,
+         a->s, a->o.steps, a->o.lr, a->o.min_lr, a->o.warmup, run->env.hw.name);
+  fflush(stdout);
+}
+
+/* The run's configuration, stamped into its report. */
+static void stamp_config(const train_args *a, train_run *run, const hc_method *m) {
+  const hc_model_config *c = &run->cfg;
+  snprintf(run->env.config, sizeof run->env.config,
            "command = train\nmethod = %s\nmesh = %dx%d\nmodel = %s (dim %d, %d layers, %d/%d heads, "
            "ffn %d, vocab %d)\nbatch = %d x %d tokens\nsteps = %d\nmode = %s\nhardware = %s\n"
            "schedule = %s\nchunks = %d\nsave_gathered = %d\ndata = %s\n",
-           m.name, env.mesh.topo.R, env.mesh.topo.C, cfg.name, cfg.dim, cfg.n_layers, cfg.n_heads,
-           cfg.n_kv_heads, cfg.ffn_dim, cfg.vocab_size, b, s, o.steps, dry ? "dry-run" : "data",
-           env.hw.name, hc_schedule_name((hc_schedule)o.schedule), mo.chunks, mo.save_gathered,
-           dry ? "-" : data);
-  int rc = hc_train_run(&tr, &o);
-  if (!rc && rank == 0 && !dry) {
+           m->name, run->env.mesh.topo.R, run->env.mesh.topo.C, c->name, c->dim, c->n_layers,
+           c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab_size, a->b, a->s, a->o.steps,
+           a->dry ? "dry-run" : "data", run->env.hw.name, hc_schedule_name((hc_schedule)a->o.schedule),
+           a->mo.chunks, a->mo.save_gathered, a->dry ? "-" : a->data);
+}
+
+/* Build the method, train, and report: 0 or -1 (collective). */
+static int train(train_args *a, train_run *run) {
+  double wall0 = hc_wtime();
+  hc_params p;
+  hc_method m;
+  hc_cli_env *env = &run->env;
+  hc_cli_method_make(a->method, env, &run->cfg, a->b, a->s, a->dry, &a->mo, &m, &p);
+  hc_trainer tr = {.m = &m, .comm = env->mesh.cart, .data = a->dry ? NULL : &run->loader,
+                   .ledger = &env->ledger};
+  hc_cli_check ck = {.rtol = 1e-4};
+  if (a->check) tr.check = hc_cli_check_step, tr.check_arg = &ck;
+  if (env->mesh.rank == 0) print_header(a, run, &m);
+  hc_ledger_reset(&env->ledger);
+  env->ledger.trace = a->trace != NULL || a->report != NULL; /* the report keeps the last step's timeline */
+  stamp_config(a, run, &m);
+  int rc = hc_train_run(&tr, &a->o);
+  if (!rc && env->mesh.rank == 0 && !a->dry) {
     char val[32] = "not run";
     if (!isnan(tr.last_val)) snprintf(val, sizeof val, "%.4f", tr.last_val);
     printf("done: loss %.4f -> %.4f, validation %s (ln V = %.4f), %.1f s\n", tr.first_loss,
-           tr.last_loss, val, log((double)cfg.vocab_size), tr.seconds);
+           tr.last_loss, val, log((double)run->cfg.vocab_size), tr.seconds);
   }
-  if (!rc) rc = hc_cli_cost_report(&env, &m, &tr, report, hc_wtime() - wall0, trace, heatmap);
+  if (!rc) rc = hc_cli_cost_report(env, &m, &tr, a->report, hc_wtime() - wall0, a->trace, a->heatmap);
   hc_cli_method_free(&m);
-  hc_cli_env_free(&env);
-  hc_loader_free(&loader);
-  hc_tokens_free(&tok);
-  return rc ? 1 : 0;
+  return rc;
+}
+
+int hc_cmd_train(int argc, char **argv) {
+  train_args a;
+  train_run run = {0};
+  int rc = set_up(argc, argv, &a, &run);
+  if (!rc) rc = train(&a, &run);
+  train_free(&run);
+  return rc && rc != HC_CLI_HELP ? 1 : 0;
 }

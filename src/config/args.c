@@ -22,13 +22,29 @@ int hc_arg_int(const char *s, const char *name, int min, int *out, char *err, si
   return 0;
 }
 
-int hc_arg_double(const char *s, const char *name, double min, double *out, char *err,
-                  size_t errlen) {
-  if (!s) return 0;
+int hc_parse_number(const char *s, double *out) {
   char *end;
   double v = strtod(s, &end);
-  if (*s == '\0' || *end != '\0' || !isfinite(v) || !(v >= min))
+  if (*s == '\0' || *end != '\0' || !isfinite(v)) return -1;
+  *out = v;
+  return 0;
+}
+
+int hc_arg_double(const char *s, const char *name, double min, double *out, char *err,
+                  size_t errlen) {
+  double v;
+  if (!s) return 0;
+  if (hc_parse_number(s, &v) || !(v >= min))
     return hc_err(err, errlen, "%s '%s': expected a number >= %g", name, s, min);
+  *out = v;
+  return 0;
+}
+
+int hc_arg_positive(const char *s, const char *name, double *out, char *err, size_t errlen) {
+  double v;
+  if (!s) return 0;
+  if (hc_parse_number(s, &v) || !(v > 0))
+    return hc_err(err, errlen, "%s '%s': expected a positive number", name, s);
   *out = v;
   return 0;
 }
