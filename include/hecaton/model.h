@@ -111,6 +111,10 @@ typedef struct {
   int *tokens, *targets; /* (T) each */
   size_t bytes;    /* activation memory held */
   float loss;
+  /* Optional: called after each layer of forward (backward = 0) and of
+   * backward (1), e.g. to show progress of a long dry-run. */
+  void (*progress)(void *arg, int backward, int layer, int L);
+  void *progress_arg;
   /* names used by the layer code */
   float *x, *xn1, *rstd1, *q, *k, *v, *att, *lse, *xmid, *xn2, *rstd2, *gate, *up, *hsw;
   float *xnf, *rstdf, *logits, *dlogits;

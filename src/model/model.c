@@ -150,6 +150,7 @@ float hc_model_forward(hc_model *md, const int *batch) {
     op->lin21_fwd(m, xnext, hsw, P(HC_P_W2, l), m->f2);
     add(xnext, xmid, n1);
     hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, "residual");
+    if (md->progress) md->progress(md->progress_arg, 0, l, md->L);
   }
   op->norm_fwd(m, md->xnf, md->rstdf, at(md->x, (size_t)md->L, n1), P(HC_P_NORM, -1));
   float *lg[1] = {md->logits};
@@ -216,6 +217,7 @@ void hc_model_backward(hc_model *md) {
     int nqkv[3] = {m->nh2 * d, m->nkv2 * d, m->nkv2 * d};
     op->lin12_bwd(m, 3, dn, dwqkv, dqkv, xn1, wqkv, nqkv);
     op->norm_bwd(m, dx, G(HC_P_ATTENTION_NORM, l), dn, rstd1, x, P(HC_P_ATTENTION_NORM, l));
+    if (md->progress) md->progress(md->progress_arg, 1, l, md->L);
   }
   op->embed_bwd(m, dx, md->tokens);
   if (op->grads_done) op->grads_done(m);

@@ -46,6 +46,19 @@ static int save(hc_trainer *tr, const hc_train_opts *o, long step, int rank) {
   return 0;
 }
 
+/* A dry-run at paper scale takes seconds to minutes a step: a line per
+ * layer of forward and backward on rank 0, with the elapsed time. */
+typedef struct {
+  double t0;
+} progress_ctx;
+
+static void dry_run_progress(void *arg, int backward, int layer, int L) {
+  progress_ctx *p = arg;
+  printf("  dry-run: %s layer %d/%d done, %.1f s elapsed\n", backward ? "backward" : "forward ",
+         backward ? L - layer : layer + 1, L, hc_wtime() - p->t0);
+  fflush(stdout);
+}
+
 /* After the first step's backward: the gradient dump and the check. */
 typedef struct {
   hc_trainer *tr;
@@ -104,6 +117,8 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   hc_model md;
   hc_model_init(&md, m);
   tr->activation_bytes = md.bytes;
+  progress_ctx pg = {hc_wtime()};
+  if (m->phantom && rank == 0) md.progress = dry_run_progress, md.progress_arg = &pg;
   tr->steps_run = 0;
   hc_adamw opt = {o->beta1, o->beta2, o->eps, o->weight_decay};
   hc_lr_schedule sched = {o->lr, o->min_lr, o->warmup, o->steps};

@@ -148,3 +148,8 @@ hc_hec_script(crash_during_checkpoint 300 crash_safety.sh
 hc_hec_script(bitflip_reported 180 bitflip.sh ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/bitflip)
 # hecaton report: a saved run read back (text, CSV, pictures, bad input).
 hc_hec_script(report_reads_run_back 180 report.sh ${HC_BIN} ${HC_CORPUS} ${HC_HEC_WORK}/report)
+# A dry-run at paper scale shows its progress: a line per layer of forward
+# and backward on rank 0 (Llama2-7B: 32 layers), with the elapsed time.
+hc_cli_test(dry_run_progress_per_layer ok "^  dry-run: backward layer 32/32 done, [0-9.]+ s elapsed$"
+            ${HC_RUN} 4 ${HC_BIN} train --method hecaton --mesh 2x2 --model llama2-7b --batch 4
+            --seq 2048 --steps 1 --dry-run)
