@@ -205,9 +205,14 @@ int hc_cmd_compare(int argc, char **argv) {
   if (!job.s) job.s = job.cfg.max_seq_len < 64 ? job.cfg.max_seq_len : 64;
   row rows[HC_CLI_MAX_METHODS];
   double t0 = hc_wtime();
-  for (int k = 0; k < job.methods.n; k++)
+  for (int k = 0; k < job.methods.n; k++) {
     measure(&env, job.methods.names[k], &job.cfg, job.b, job.s, job.common.phantom, job.sched, job.micro,
             &rows[k]);
+    /* progress on stderr, so that the table on stdout stays a table */
+    if (env.mesh.rank == 0)
+      fprintf(stderr, "compare: %s done (%d/%d), %.1f s elapsed\n", job.methods.names[k], k + 1,
+              job.methods.n, hc_wtime() - t0);
+  }
   if (env.mesh.rank == 0) rc = print_table(&job, &env, rows, t0);
   hc_cli_env_free(&env);
   if (rc) snprintf(err, sizeof err, "%s: cannot write the CSV", job.csv);
