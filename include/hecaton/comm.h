@@ -69,6 +69,9 @@ void hc_memo_free(hc_memo *m);
 
 void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int phantom);
 void hc_comm_free(hc_comm *c);
+/* Drop the scratch buffers the collectives grew (they grow again on use):
+ * so that a method's measured buffers are its own, not a previous one's. */
+void hc_comm_release_scratch(hc_comm *c);
 
 /* A group of the members of `parent` that share this member's color
  * (color(ctx, k) for member k), in parent order; ring and line follow that

@@ -92,8 +92,7 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   }
   r->ok = 1;
   /* Each method's own communication buffers, not the previous one's. */
-  free(env->comm.stage), free(env->comm.work);
-  env->comm.stage = env->comm.work = NULL, env->comm.stage_cap = env->comm.work_cap = 0;
+  hc_comm_release_scratch(&env->comm);
   hc_method m;
   hc_params p;
   hc_cli_method_make(name, env, cfg, b, s, dry, NULL, &m, &p);

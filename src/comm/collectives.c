@@ -88,6 +88,11 @@ void hc_comm_init(hc_comm *c, const hc_mesh *m, hc_ledger *l, hc_algo algo, int 
   c->xfers = hc_malloc((size_t)2 * pmax * sizeof(hc_xfer));
 }
 
+void hc_comm_release_scratch(hc_comm *c) {
+  free(c->stage), free(c->work);
+  c->stage = c->work = NULL, c->stage_cap = c->work_cap = 0;
+}
+
 void hc_comm_free(hc_comm *c) {
   hc_group_free(&c->row), hc_group_free(&c->col), hc_group_free(&c->all);
   free(c->stage), free(c->work), free(c->moves), free(c->xfers);
