@@ -63,6 +63,18 @@ typedef struct {
   double energy_link, energy_dram, energy_compute; /* joules */
   double energy_phase[HC_NPHASES]; /* link + compute, by phase; DRAM in other */
 } hc_cost;
+/* Energy (DESIGN.md section 5), joules: link bytes x pJ/bit x 8, DRAM bytes
+ * x pJ/bit x 8, FLOPs x pJ/FLOP. The one place the formula stands. */
+static inline double hc_energy_link(const hc_hw *hw, double bytes) {
+  return bytes * 8 * hw->link_pj_per_bit * 1e-12;
+}
+static inline double hc_energy_dram(const hc_hw *hw, double bytes) {
+  return bytes * 8 * hw->dram_pj_per_bit * 1e-12;
+}
+static inline double hc_energy_compute(const hc_hw *hw, double flops) {
+  return flops * hw->pj_per_flop * 1e-12;
+}
+
 struct hc_ledger_report;
 void hc_cost_from_report(const struct hc_ledger_report *r, hc_cost *c);
 void hc_cost_print(const hc_cost *c, long steps, FILE *f);

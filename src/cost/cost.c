@@ -111,12 +111,11 @@ void hc_cost_from_report(const hc_ledger_report *r, hc_cost *c) {
       for (int k = 0; k < r->nlinks; k++)
         bytes += (double)r->link_bytes[((size_t)p * HC_NOPKINDS + o) * r->nlinks + k];
       c->link_bytes += bytes;
-      double el = bytes * 8 * hw->link_pj_per_bit * 1e-12;
-      double ec = r->flops_tag[p][o] * hw->pj_per_flop * 1e-12;
+      double el = hc_energy_link(hw, bytes), ec = hc_energy_compute(hw, r->flops_tag[p][o]);
       c->energy_link += el, c->energy_compute += ec;
       c->energy_phase[p] += el + ec;
     }
-  c->energy_dram = c->dram_bytes * 8 * hw->dram_pj_per_bit * 1e-12;
+  c->energy_dram = hc_energy_dram(hw, c->dram_bytes);
   c->energy_phase[HC_PHASE_OTHER] += c->energy_dram;
 }
 

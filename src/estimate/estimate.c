@@ -118,9 +118,9 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     int hops = abs(port / C - n / C) + abs(port % C - n % C) + 1;
     out->link_bytes += (io[n].read + io[n].write) * hops;
   }
-  out->energy_link = out->link_bytes * 8 * in->hw.link_pj_per_bit * 1e-12;
-  out->energy_dram = out->dram_bytes * 8 * in->hw.dram_pj_per_bit * 1e-12;
-  out->energy_compute = out->flops * in->hw.pj_per_flop * 1e-12;
+  out->energy_link = hc_energy_link(&in->hw, out->link_bytes);
+  out->energy_dram = hc_energy_dram(&in->hw, out->dram_bytes);
+  out->energy_compute = hc_energy_compute(&in->hw, out->flops);
   out->evaluated = np;
   free(pick), free(ch), free(io), free(rep);
   return 0;
