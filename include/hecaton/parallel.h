@@ -47,6 +47,18 @@ int hc_megatron_check(const hc_model_config *c, int N, int b, int s, int sp, cha
                       size_t errlen);
 void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                         int b, int s, int sp, int phantom, int save_gathered);
+/* Megatron-DP: Megatron-SP inside blocks of g chiplets (sub-rectangles of
+ * the mesh), data parallelism over the R*C/g blocks (the batch split by
+ * sequences, gradients all-reduced over the blocks after backward). g is
+ * the largest that runs: g <= n_heads, g divides R*C, n_heads and ffn_dim,
+ * the KV rule above, a gr x gc block tiles the mesh, the groups divide b
+ * and each group's tokens divide by g. hc_megatron_dp_size returns it (0:
+ * none); the check says why none. */
+int hc_megatron_dp_size(const hc_model_config *c, int R, int C, int b, int s);
+int hc_megatron_dp_check(const hc_model_config *c, int R, int C, int b, int s, char *err,
+                         size_t errlen);
+void hc_megatron_dp_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                           int b, int s, int phantom, int save_gathered);
 void hc_megatron_free(hc_method *m);
 size_t hc_megatron_buffer_bytes(const hc_method *m);
 double hc_megatron_param_formula(const hc_method *m);

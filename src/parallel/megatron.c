@@ -16,7 +16,16 @@
  * KV heads: split over the chiplets when N divides n_kv; when n_kv divides
  * N each head is replicated on the N/n_kv chiplets whose query heads read
  * it (as recent Megatron does), and its gradients are all-reduced over
- * them: 2 x 2(k-1)/k x (d h) elements per layer per chiplet, k = N/n_kv. */
+ * them: 2 x 2(k-1)/k x (d h) elements per layer per chiplet, k = N/n_kv.
+ *
+ * Hybrid with data parallelism (megatron-dp): the mesh is cut into D blocks
+ * of g = gr x gc chiplets (sub-rectangles, so tensor-parallel traffic stays
+ * inside a block); each block is one Megatron-SP group, N = g above, on the
+ * b/D sequences of its data-parallel rank. After backward every chiplet
+ * all-reduces its whole gradient buffer over the D chiplets that hold the
+ * same shards (one per block, the data-parallel group, its ring laid over
+ * the grid of blocks): 2 (D-1)/D P_c e bytes per chiplet for P_c parameter
+ * floats, under (backward, other). Replicas are owned by block 0. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +41,11 @@ typedef struct {
   hc_comm *c;
   hc_model_config cfg;
   int sp, save_gathered;
-  int N, r, T;
+  int N, r, T;  /* tensor-parallel group size, this chiplet's member, its tokens */
+  int D, dp;    /* data-parallel groups, this chiplet's (0 without DP) */
+  size_t t0;    /* first token of this data-parallel group's sequences */
+  hc_group *tp; /* the tensor-parallel group: the mesh, or tpg */
+  hc_group tpg, dpg; /* with DP: this block, and the chiplets holding the same shards */
   int kv_lo, nkv, kv_share;
   size_t v0, nv;
   hc_group kv;            /* chiplets sharing a replicated KV head */
@@ -88,25 +101,25 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
     case HC_P_ATTENTION_NORM:
     case HC_P_FFN_NORM:
     case HC_P_NORM: /* replicated; chiplet 0 owns */
-      out[0] = 0, out[1] = rows, out[2] = 0, out[3] = 1, out[4] = r == 0;
+      out[0] = 0, out[1] = rows, out[2] = 0, out[3] = 1, out[4] = r == 0 && x->dp == 0;
       return;
     case HC_P_TOK_EMBEDDINGS:
     case HC_P_OUTPUT: /* vocabulary-parallel */
-      out[0] = x->v0, out[1] = x->nv, out[2] = 0, out[3] = cols;
+      out[0] = x->v0, out[1] = x->nv, out[2] = 0, out[3] = cols, out[4] = x->dp == 0;
       return;
     case HC_P_WQ:
     case HC_P_W1:
     case HC_P_W3: /* column-parallel: rows O_r */
-      out[0] = r * (rows / N), out[1] = rows / N, out[2] = 0, out[3] = cols;
+      out[0] = r * (rows / N), out[1] = rows / N, out[2] = 0, out[3] = cols, out[4] = x->dp == 0;
       return;
     case HC_P_WK:
     case HC_P_WV:
       out[0] = (size_t)x->kv_lo * d, out[1] = (size_t)x->nkv * d, out[2] = 0, out[3] = cols;
-      out[4] = x->kv_share == 1 || (int)r % x->kv_share == 0;
+      out[4] = x->dp == 0 && (x->kv_share == 1 || (int)r % x->kv_share == 0);
       return;
     case HC_P_WO:
     case HC_P_W2: /* row-parallel: input columns of chiplet r */
-      out[0] = 0, out[1] = rows, out[2] = r * (cols / N), out[3] = cols / N;
+      out[0] = 0, out[1] = rows, out[2] = r * (cols / N), out[3] = cols / N, out[4] = x->dp == 0;
       return;
     default:
       HC_DIE("no placement for tensor kind %d", (int)s->kind);
@@ -115,7 +128,9 @@ static void shard(void *ctx, size_t t, const hc_param_spec *s, size_t out[5]) {
 
 /* ---- operations ---------------------------------------------------------- */
 
-static hc_group *all(hc_method *m) { return &CTX(m)->c->all; }
+/* Every tensor-parallel collective runs over the group (the whole mesh
+ * without DP). */
+static hc_group *all(hc_method *m) { return CTX(m)->tp; }
 
 static void embed_fwd(hc_method *m, float *x1, const int *tok) {
   megatron *x = CTX(m);
@@ -123,7 +138,7 @@ static void embed_fwd(hc_method *m, float *x1, const int *tok) {
   size_t h = (size_t)m->cfg.dim;
   float *part = x->sp ? x->pbuf : x1; /* partial X[T, h]: ids of V_r only */
   if (!m->phantom)
-    hc_embedding_forward(part, tok, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, (int)h, (int)x->v0, (int)x->nv);
+    hc_embedding_forward(part, tok + x->t0, P(m, HC_P_TOK_EMBEDDINGS, -1), x->T, (int)h, (int)x->v0, (int)x->nv);
   if (x->sp) hc_map_reduce_scatter(x->c, all(m), t, part, x1, (size_t)m->T1 * h);
   else hc_map_all_reduce(x->c, all(m), t, x1, x1, (size_t)x->T * h, HC_RED_SUM);
 }
@@ -137,7 +152,7 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
     dX = x->xg;
   }
   if (!m->phantom)
-    hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), dX, tok, x->T, (int)h, (int)x->v0, (int)x->nv);
+    hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), dX, tok + x->t0, x->T, (int)h, (int)x->v0, (int)x->nv);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * (double)h, "embedding");
 }
 
@@ -227,14 +242,20 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
 
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   megatron *x = CTX(m);
-  return hc_par_vocab_loss(m, x->c, all(m), NULL, dlogits, logits, targets, x->T, m->V2, x->v0,
-                           x->T, x->stat);
+  /* With DP the loss is summed over the data-parallel groups' tokens. */
+  return hc_par_vocab_loss(m, x->c, all(m), x->D > 1 ? &x->dpg : NULL, dlogits, logits,
+                           targets + x->t0, x->T, m->V2, x->v0, m->b * m->s, x->stat);
 }
 
-/* SP: norm gains hold partials over each chiplet's tokens. */
+/* SP: norm gains hold partials over each chiplet's tokens. DP: each group's
+ * gradients are its sequences' share of the mean loss's; their sum over the
+ * groups, one all-reduce of the whole buffer, is the step's gradient. */
 static void grads_done(hc_method *m) {
   megatron *x = CTX(m);
   hc_par_grads_done(m, x->c, x->sp ? all(m) : NULL, x->kv_share > 1 ? &x->kv : NULL);
+  if (x->D > 1)
+    hc_map_all_reduce(x->c, &x->dpg, on(HC_PHASE_BWD, HC_OPK_OTHER), m->p->grads, m->p->grads,
+                      m->p->n_params, HC_RED_SUM);
 }
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
@@ -243,24 +264,91 @@ static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm
                                            lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
                                            loss,      grads_done, grad_sumsq, hc_par_charge};
 
-/* Chiplets reading the same KV head (member k of the mesh group is chiplet k). */
+/* Chiplets reading the same KV head (member k of the tensor-parallel group). */
 static int kv_color(void *ctx, int r) { return r / ((megatron *)ctx)->kv_share; }
 
-void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
-                        int b, int s, int sp, int phantom, int save_gathered) {
+/* Blocks of g chiplets on an R x C mesh: gr x gc with gr | R and gc | C,
+ * the most nearly square (ties: the wider). -1 when there is none. */
+static int block_shape(int R, int C, int g, int *gr, int *gc) {
+  int best = -1;
+  for (int r = 1; r <= R; r++)
+    if (R % r == 0 && g % r == 0 && C % (g / r) == 0) {
+      int c = g / r, skew = r > c ? r - c : c - r;
+      if (best < 0 || skew < best || (skew == best && c > *gc)) best = skew, *gr = r, *gc = c;
+    }
+  return best < 0 ? -1 : 0;
+}
+
+int hc_megatron_dp_size(const hc_model_config *c, int R, int C, int b, int s) {
+  int N = R * C, gr, gc;
+  for (int g = N < c->n_heads ? N : c->n_heads; g >= 1; g--) {
+    char err[8];
+    if (N % g || block_shape(R, C, g, &gr, &gc) || b % (N / g)) continue;
+    if (!hc_megatron_check(c, g, b / (N / g), s, 1, err, sizeof err)) return g;
+  }
+  return 0;
+}
+
+int hc_megatron_dp_check(const hc_model_config *c, int R, int C, int b, int s, char *err,
+                         size_t errlen) {
+  if (hc_megatron_dp_size(c, R, C, b, s)) return 0;
+  return hc_err(err, errlen,
+                "Megatron-DP on %dx%d finds no tensor-parallel group size g: g must divide "
+                "n_heads (%d) and ffn_dim (%d), split or replicate the %d KV heads, tile the mesh "
+                "in g-chiplet blocks, and the batch (%d) must divide over the %d/g groups with "
+                "each group's tokens divisible by g",
+                R, C, c->n_heads, c->ffn_dim, c->n_kv_heads, b, R * C);
+}
+
+/* Mesh chiplet k (rank order: row-major) -> its block (tp) or its place in
+ * its block (dp: the chiplets holding the same shards). */
+typedef struct {
+  int C, gr, gc;
+} blocks;
+static int block_of(void *ctx, int k) {
+  const blocks *q = ctx;
+  return (k / q->C / q->gr) * (q->C / q->gc) + (k % q->C) / q->gc;
+}
+static int place_in_block(void *ctx, int k) {
+  const blocks *q = ctx;
+  return (k / q->C % q->gr) * q->gc + (k % q->C) % q->gc;
+}
+/* A group split from the mesh keeps the mesh's row-major order, which is
+ * row-major on its R x C grid (a block, or the grid of blocks): lay its
+ * ring on that grid's Hamiltonian cycle (or snake) as the mesh's is. */
+static void lay_on_grid(hc_group *g, int R, int C) {
+  hc_topo t = {.R = R, .C = C};
+  g->ring_is_cycle = hc_ring_order(&t, g->ring);
+  hc_snake_order(&t, g->line);
+}
+
+/* tp: the tensor-parallel group size (R*C: the whole mesh, no DP). */
+static void build(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c, int b,
+                  int s, int sp, int tp, int phantom, int save_gathered, const char *name) {
   megatron *x = hc_calloc(1, sizeof *x);
+  int R = comm->mesh->topo.R, C = comm->mesh->topo.C;
   x->c = comm, x->cfg = *c, x->sp = sp, x->save_gathered = save_gathered;
-  x->N = comm->mesh->size, x->r = comm->mesh->rank, x->T = b * s;
+  x->D = R * C / tp, x->tp = &comm->all;
+  if (x->D > 1) {
+    blocks q = {.C = C};
+    HC_ASSERT(block_shape(R, C, tp, &q.gr, &q.gc) == 0);
+    hc_group_split(&x->tpg, "tensor-parallel", &comm->all, block_of, &q);
+    hc_group_split(&x->dpg, "data-parallel", &comm->all, place_in_block, &q);
+    lay_on_grid(&x->tpg, q.gr, q.gc);
+    lay_on_grid(&x->dpg, R / q.gr, C / q.gc);
+    x->tp = &x->tpg, x->dp = block_of(&q, comm->all.me);
+  }
+  int bl = b / x->D; /* this group's sequences */
+  x->N = x->tp->n, x->r = x->tp->me, x->T = bl * s, x->t0 = (size_t)x->dp * (size_t)x->T;
   HC_ASSERT(hc_par_kv_block(c->n_kv_heads, x->N, x->r, &x->kv_lo, &x->nkv, &x->kv_share) == 0);
   hc_par_vocab_block((size_t)c->vocab_size, x->N, x->r, &x->v0, &x->nv);
-  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", &comm->all, kv_color, x);
-  *m = (hc_method){.name = sp ? "megatron-sp" : "megatron", .cfg = *c, .b = b, .s = s,
-                   .phantom = phantom};
+  if (x->kv_share > 1) hc_group_split(&x->kv, "kv", x->tp, kv_color, x);
+  *m = (hc_method){.name = name, .cfg = *c, .b = b, .s = s, .phantom = phantom};
   m->T1 = sp ? x->T / x->N : x->T, m->h1 = c->dim;
-  m->b2 = b, m->T2 = x->T;
+  m->b2 = bl, m->T2 = x->T;
   m->nh2 = c->n_heads / x->N, m->nkv2 = x->nkv;
   m->f2 = c->ffn_dim / x->N, m->V2 = (int)x->nv;
-  m->t0_2 = 0, m->v0_2 = x->v0;
+  m->t0_2 = x->t0, m->v0_2 = x->v0;
   m->ops = &kMegatronOps;
   m->ledger = comm->ledger;
   m->ctx = x;
@@ -273,6 +361,19 @@ void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_mode
     x->xg = hc_malloc(full * sizeof(float)), x->pbuf = hc_malloc(full * sizeof(float));
     x->stat = hc_malloc(3 * (size_t)x->T * sizeof(float));
   }
+}
+
+void hc_megatron_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                        int b, int s, int sp, int phantom, int save_gathered) {
+  build(m, p, comm, c, b, s, sp, comm->mesh->size, phantom, save_gathered,
+        sp ? "megatron-sp" : "megatron");
+}
+
+void hc_megatron_dp_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                           int b, int s, int phantom, int save_gathered) {
+  int R = comm->mesh->topo.R, C = comm->mesh->topo.C, g = hc_megatron_dp_size(c, R, C, b, s);
+  HC_ASSERT(g > 0);
+  build(m, p, comm, c, b, s, 1, g, phantom, save_gathered, "megatron-dp");
 }
 
 size_t hc_megatron_buffer_bytes(const hc_method *m) {
@@ -291,6 +392,7 @@ void hc_megatron_free(hc_method *m) {
   megatron *x = CTX(m);
   if (!x) return;
   if (x->kv_share > 1) hc_group_free(&x->kv);
+  if (x->D > 1) hc_group_free(&x->tpg), hc_group_free(&x->dpg);
   hc_saved_free(&x->saved);
   free(x->xg), free(x->pbuf), free(x->stat);
   free(x);

@@ -61,6 +61,10 @@ static void megatron_sp_make(hc_method *m, hc_params *p, hc_comm *comm, const hc
                              int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_method(m, p, comm, c, b, s, 1, phantom, o ? o->save_gathered : 0);
 }
+static void megatron_dp_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
+                             int b, int s, int phantom, const hc_method_opts *o) {
+  hc_megatron_dp_method(m, p, comm, c, b, s, phantom, o ? o->save_gathered : 0);
+}
 static int summa_check(const hc_model_config *c, int R, int C, int b, int s, char *err,
                        size_t errlen) {
   (void)s;
@@ -82,6 +86,10 @@ const hc_method_desc hc_methods[] = {
      megatron_make, hc_megatron_free, hc_megatron_param_formula, hc_megatron_buffer_bytes},
     {"megatron-sp", "Megatron-LM 1D tensor parallelism with sequence parallelism", 1,
      megatron_sp_check, megatron_sp_make, hc_megatron_free, hc_megatron_param_formula,
+     hc_megatron_buffer_bytes},
+    {"megatron-dp",
+     "Megatron-SP in blocks of at most n_heads chiplets, data parallelism over the blocks", 1,
+     hc_megatron_dp_check, megatron_dp_make, hc_megatron_free, hc_megatron_param_formula,
      hc_megatron_buffer_bytes},
     {"summa", "SUMMA / Optimus 2D on square meshes (row and column broadcasts)", 1, summa_check,
      summa_make, hc_summa_free, hc_summa_param_formula, hc_summa_buffer_bytes},

@@ -1,4 +1,5 @@
-# The baselines on the command line (--method megatron, megatron-sp, summa):
+# The baselines on the command line (--method megatron, megatron-sp,
+# megatron-dp, summa):
 # gradcheck against the single-process reference on many meshes, negative
 # controls that must fail, bad input, numeric vs dry-run ledgers, and
 # `hecaton compare` (all four methods side by side) agreeing with each
@@ -30,6 +31,16 @@ foreach(m megatron megatron-sp)
   hc_bl_gradcheck(${m} 2x3_tiny96 2 3 tiny-96)
 endforeach()
 hc_bl_gradcheck(megatron-sp 3x2_tiny96_saved_bidir 3 2 tiny-96 --save-gathered --algo bidir)
+# Megatron-DP: blocks of g chiplets, D = R*C/g data-parallel groups (g is
+# the largest that runs): g = 2, D = 2 (1x2 blocks); g = 2, D = 3; g = 3,
+# D = 3 over three steps (1x3 blocks, the KV head replicated on each); pure
+# data parallelism (g = 1, D = 9); D = 1 (Megatron-SP).
+hc_bl_gradcheck(megatron-dp 1x1 1 1 tiny-64)
+hc_bl_gradcheck(megatron-dp 2x2_tiny96 2 2 tiny-96)
+hc_bl_gradcheck(megatron-dp 2x3 2 3 tiny-64)
+hc_bl_gradcheck(megatron-dp 3x3_tiny96_3steps 3 3 tiny-96 --steps 3)
+hc_bl_gradcheck(megatron-dp 3x3_pure_dp 3 3 tiny-64 --batch 9)
+hc_bl_gradcheck(megatron-dp 2x2_tp_only 2 2 tiny-64)
 hc_bl_gradcheck(summa 1x1 1 1 tiny-64)
 hc_bl_gradcheck(summa 2x2 2 2 tiny-64)
 hc_bl_gradcheck(summa 3x3_tiny96 3 3 tiny-96)
@@ -57,6 +68,7 @@ hc_bl_gradcheck_perturb(megatron 2x2_wk 2 2 tiny-64 layers.1.attention.wk.weight
 hc_bl_gradcheck_perturb(megatron 3x3_output 3 3 tiny-144 output.weight --batch 9)
 hc_bl_gradcheck_perturb(megatron-sp 2x2_norm 2 2 tiny-64 norm.weight)
 hc_bl_gradcheck_perturb(megatron-sp 2x3_attention_norm 2 3 tiny-96 layers.0.attention_norm.weight)
+hc_bl_gradcheck_perturb(megatron-dp 2x3_wq 2 3 tiny-64 layers.1.attention.wq.weight)
 hc_bl_gradcheck_perturb(summa 3x3_w2 3 3 tiny-96 layers.0.feed_forward.w2.weight)
 hc_bl_gradcheck_perturb(summa 2x2_embeddings 2 2 tiny-64 tok_embeddings.weight)
 
@@ -90,6 +102,11 @@ hc_cli_test(baselines_megatron_sp_dry_run_tokens_vs_chiplets fail
             "Megatron sequence parallelism needs the 16 tokens of a step [(]batch x seq[)] divisible by the 6 chiplets"
             ${HC_RUN} 6 ${HC_BIN} train --method megatron-sp --mesh 2x3 --model tiny-96
             --batch 1 --seq 16 --steps 1 --dry-run)
+# 1 x 3: g = 1 (3 does not divide 4 heads), so 3 groups, which 4 sequences do not fill
+hc_cli_test(baselines_megatron_dp_no_group_size fail
+            "Megatron-DP on 1x3 finds no tensor-parallel group size g"
+            ${HC_RUN} 3 ${HC_BIN} gradcheck --method megatron-dp --mesh 1x3 --model tiny-64
+            --batch 4 --seq 16)
 hc_cli_test(baselines_megatron_tokens_not_sharded ok
             "^  bytes sent per chiplet [(]busiest[)]: "
             ${HC_RUN} 6 ${HC_BIN} train --method megatron --mesh 2x3 --model tiny-96
@@ -108,6 +125,12 @@ hc_hec_script(baselines_ledger_megatron_3x3_tiny144 180 baselines_ledger.sh
 hc_hec_script(baselines_ledger_megatron_sp_2x2 180 baselines_ledger.sh
               ${HC_BIN} ${HC_CORPUS} ${HC_BL_WORK}/ledger-megatron-sp-2x2 4 2x2 megatron-sp megatron
               --val-every 1)
+hc_hec_script(baselines_ledger_megatron_dp_2x2_tiny96 180 baselines_ledger.sh
+              ${HC_BIN} ${HC_CORPUS} ${HC_BL_WORK}/ledger-megatron-dp-2x2 4 2x2 megatron-dp hecaton
+              --model tiny-96)
+hc_hec_script(baselines_ledger_megatron_dp_3x3_tiny96 180 baselines_ledger.sh
+              ${HC_BIN} ${HC_CORPUS} ${HC_BL_WORK}/ledger-megatron-dp-3x3 9 3x3 megatron-dp summa
+              --model tiny-96 --batch 6 --seq 48)
 hc_hec_script(baselines_ledger_summa_2x2 180 baselines_ledger.sh
               ${HC_BIN} ${HC_CORPUS} ${HC_BL_WORK}/ledger-summa-2x2 4 2x2 summa hecaton)
 hc_hec_script(baselines_ledger_summa_3x3_tiny96 180 baselines_ledger.sh
@@ -136,3 +159,17 @@ hc_bl_compare(baselines_compare_2x2 120
 hc_bl_compare(baselines_compare_8x8_llama2_70b 400
               ${HC_BIN} ${HC_BL_WORK}/compare-8x8 64 8x8 -
               --model llama2-70b --batch 8 --seq 4096 --dry-run)
+
+# ---- megatron-dp at wafer scale -------------------------------------------------
+# The estimator equals the dry run for megatron-dp (estimate_vs_dry.sh via
+# cli/tests.cmake's hc_estimate_test): g = 2, D = 2; g = 2, D = 3;
+# g = 2, D = 4; 2x2 blocks, D = 4.
+hc_estimate_test(megatron-dp "2x2 tiny-96" "2x3 tiny-64" "4x2 tiny-96" "4x4 tiny-64")
+# Where Megatron alone cannot run (more chiplets than heads), megatron-dp
+# does: Llama2-70B on 16x16 and 32x32 (blocks of 64 chiplets, 8x8).
+foreach(mesh 16x16 32x32)
+  hc_cli_test(baselines_megatron_dp_estimate_${mesh} ok
+              "^megatron-dp +[0-9.]+ GiB +[0-9.e+-]+ +[0-9.e+-]+"
+              ${HC_RUN} 1 ${HC_BIN} estimate --model llama2-70b --mesh ${mesh} --batch 32
+              --seq 4096 --method megatron-dp,megatron-sp)
+endforeach()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # baselines_compare.sh BIN WORKDIR NP MESH CANNOT [COMPARE OPTIONS...]
 # `hecaton compare --mesh MESH OPTIONS --csv compare.csv` on NP ranks must
-# exit 0 with one row per method (hecaton, megatron, megatron-sp, summa, in
+# exit 0 with one row per method (hecaton, megatron, megatron-sp, megatron-dp, summa, in
 # that order, in the text table and the CSV, whose header is fixed).
 # CANNOT lists the methods that must not run, as METHOD:REGEX[,...] ("-" for
 # none): such a method prints "cannot run: <reason>" in its text row, and its
@@ -28,7 +28,7 @@ NOP_RTOL=1e-8
 fail() { echo "FAIL: $*"; echo "$passed passed, 1 failed"; exit 1; }
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 mpi() { timeout 280 "${HC_MPIEXEC:-mpirun}" --oversubscribe -np "$np" "$bin" "$@" < /dev/null; }
-methods="hecaton megatron megatron-sp summa"
+methods="hecaton megatron megatron-sp megatron-dp summa"
 header="method,runs,reason,bytes_sent_per_chiplet,busiest_link_bytes,nop_time_s,weights_bytes,weights_grads_adam_bytes,activation_bytes,buffer_bytes,bytes_ratio_to_hecaton,time_ratio_to_hecaton,step_time_s,exposed_comm_s,energy_j,step_time_ratio_to_hecaton,energy_ratio_to_hecaton"
 
 # reason regex of METHOD if it is listed in CANNOT, else nothing

@@ -155,5 +155,5 @@ hc_cli_test(dry_run_progress_per_layer ok "^  dry-run: backward layer 32/32 done
             --seq 2048 --steps 1 --dry-run)
 # compare shows its progress: a line per method on rank 0 (stderr), with the
 # elapsed time.
-hc_cli_test(compare_progress_per_method ok "^compare: summa done [(]4/4[)], [0-9.]+ s elapsed$"
+hc_cli_test(compare_progress_per_method ok "^compare: summa done [(]5/5[)], [0-9.]+ s elapsed$"
             ${HC_RUN} 4 ${HC_BIN} compare --mesh 2x2 --model llama2-7b --batch 4 --seq 512 --dry-run)

@@ -7,9 +7,17 @@
  *   megatron-sp: per chiplet: 8 (N-1) T/N h e per layer from the all-gathers
  *                and reduce-scatters, 2 (N-1) T/N h e more for gathering the
  *                inputs again in backward;
+ *   megatron-dp: megatron-sp's forms in each block of g chiplets on its b/D
+ *                sequences (N = g, T = T/D), the loss summed over the D
+ *                blocks (one fp32 all-reduce: 2 (D-1) x 4 bytes summed
+ *                over a data-parallel group), and the gradient all-reduce
+ *                over the blocks, summed over the mesh 2 (D-1)/D P_c e for
+ *                P_c parameter floats per chiplet (exact: a group's D
+ *                chiplets hold the same shards);
  *   summa:       summed over the mesh, a linear group with K inputs shared
  *                by outputs N_k moves 3 (q-1) (T K + K sum_k N_k) elements.
  * Run as: mpiexec -n R*C test_baselines --mesh RxC --model FILE --method M */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +53,10 @@ static void check(int phantom) {
   int b = 2 * N, s = 12;
   hc_method m;
   hc_params p;
-  int sp = !strcmp(g_method, "megatron-sp");
+  int dp = !strcmp(g_method, "megatron-dp"), sp = dp || !strcmp(g_method, "megatron-sp");
+  int D = dp ? N / hc_megatron_dp_size(&g_cfg, R, C, b, s) : 1;
   if (!strcmp(g_method, "summa")) hc_summa_method(&m, &p, &c, &g_cfg, b, s, phantom);
+  else if (dp) hc_megatron_dp_method(&m, &p, &c, &g_cfg, b, s, phantom, 0);
   else hc_megatron_method(&m, &p, &c, &g_cfg, b, s, sp, phantom, 0);
   hc_params_init(&p, 3);
   hc_model md;
@@ -61,6 +71,9 @@ static void check(int phantom) {
   double d = hc_model_head_dim(&g_cfg), T = (double)b * s, V = g_cfg.vocab_size;
   int nkv = g_cfg.n_kv_heads;
   if (strcmp(g_method, "summa")) { /* Megatron, per chiplet */
+    /* megatron-dp: one block's Megatron-SP on its sequences. (r is this
+     * chiplet's ring position only where the blocks divide evenly.) */
+    N /= D, T /= D;
     size_t Th = (size_t)(T * h);
     int kr = nkv % N == 0 ? 1 : N / nkv;
     double replicas = kr > 1 ? 2 * ar(kr, (size_t)(m.nkv2 * d * h), r % kr) : 0;
@@ -75,6 +88,24 @@ static void check(int phantom) {
       norm = e * (2 * L + 1) * ar(N, (size_t)h, r);
     }
     double loss = 4.0 * 3 * ar(N, (size_t)T, r);
+    if (D > 1) { /* the loss scalar and the gradients, summed over the mesh */
+      double mine[2] = {sent(&l, HC_OPK_LOSS) - loss, sent(&l, HC_OPK_OTHER)}, tot[2];
+      double want[2] = {4.0 * 2 * (D - 1) * N, 2.0 * (D - 1) / D * e * (double)p.n_params}, wsum;
+      MPI_Allreduce(mine, tot, 2, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      MPI_Allreduce(&want[1], &wsum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      HC_CHECK_ALL(tot[0] == want[0], "%s on %dx%d: loss scalar bytes over the mesh %.0f, closed "
+                   "form %.0f", g_method, R, C, tot[0], want[0]);
+      HC_CHECK_ALL(fabs(tot[1] - wsum) <= 1e-9 * wsum,
+                   "%s on %dx%d: gradient all-reduce bytes over the mesh %.0f, closed form 2 (D-1)/D"
+                   " P e = %.0f (D = %d)", g_method, R, C, tot[1], wsum, D);
+      /* A ring member sends the scalar once or twice (its ends once). */
+      HC_CHECK_ALL(mine[0] == 4 || mine[0] == 8, "%s: chiplet %d sends %.0f bytes of the loss "
+                   "scalar, expected 4 or 8", g_method, r, mine[0]);
+      loss += mine[0];
+    } else {
+      HC_CHECK_ALL(sent(&l, HC_OPK_OTHER) == 0, "%s: %.0f bytes under 'other'", g_method,
+                   sent(&l, HC_OPK_OTHER));
+    }
     struct { const char *name; int op; double want; } rows[] = {
         {"linear", HC_OPK_LINEAR, lin}, {"embedding", HC_OPK_EMBED, emb},
         {"norm", HC_OPK_NORM, norm}, {"loss", HC_OPK_LOSS, loss}};

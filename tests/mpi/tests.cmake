@@ -21,6 +21,8 @@ endforeach()
 # The baselines' traffic against closed forms, on two mesh shapes each.
 foreach(case "megatron;2x2;tiny-64" "megatron;3x3;tiny-144" "megatron;2x3;tiny-96"
              "megatron-sp;2x2;tiny-64" "megatron-sp;3x3;tiny-144"
+             "megatron-dp;2x2;tiny-96" "megatron-dp;2x3;tiny-64" "megatron-dp;3x3;tiny-96"
+             "megatron-dp;3x3;tiny-64" "megatron-dp;1x1;tiny-64"
              "summa;2x2;tiny-64" "summa;3x3;tiny-144" "summa;3x3;tiny-96")
   list(GET case 0 method)
   list(GET case 1 mesh)
