@@ -23,6 +23,7 @@ typedef struct {
   hc_hw hw;
   int R, C, b, s;
   int chunks, save_gathered;
+  int recompute;      /* megatron methods: full activation recomputation */
   hc_schedule schedule;
   int micro_batches;  /* 0: one per sequence */
 } hc_estimate_in;

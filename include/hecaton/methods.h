@@ -17,6 +17,7 @@
 typedef struct {
   int save_gathered; /* keep gathered linear inputs for backward */
   int chunks;        /* hecaton: forward linears in this many token chunks */
+  int recompute;     /* megatron methods: full activation recomputation */
 } hc_method_opts;
 
 typedef struct {

@@ -64,6 +64,10 @@ struct hc_method {
   size_t t0_2, v0_2;  /* L2 block origin: first token, first vocabulary column */
   int phantom;        /* dry-run: no data, no FLOPs */
   int forward_only;   /* validation: no backward follows (keep nothing for it) */
+  int recompute;      /* full activation recomputation (set by the method): keep
+                         each layer's input only; backward runs the layer's
+                         forward again (its FLOPs and collectives counted
+                         again, as forward) before the layer's backward */
   double saved_extra; /* floats a method keeps for backward beyond the model's
                          activations (gathered inputs with save_gathered) */
   hc_params *p;       /* this chiplet's parameter shards (local shapes) */

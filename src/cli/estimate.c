@@ -20,6 +20,7 @@ static void help(void) {
       "  --batch B --seq S     (default: B = 2 x lcm(R, C), S = min(2048, max_seq_len))\n"
       "  --chunks K            hecaton's forward linears in K token chunks (default 1)\n"
       "  --save-gathered       keep gathered inputs for backward\n"
+      "  --recompute           megatron methods: full activation recomputation\n"
       "  --schedule layer|micro --micro-batches M   the DRAM model (default layer, M = B)\n"
       "  --csv FILE            append one CSV row per method (header when the file is new)\n"
       "One training step: bytes sent by the busiest chiplet, its NoP time, the step's\n"
@@ -48,6 +49,7 @@ static int parse_options(int argc, char **argv, estimate_job *job, char *err, si
       HC_STRING("method", &methods),     HC_STRING("hw", &hw),
       HC_INT("batch", &b, 1),            HC_INT("seq", &s, 1),
       HC_INT("chunks", &in->chunks, 1),  HC_FLAG("save-gathered", &in->save_gathered),
+      HC_FLAG("recompute", &in->recompute),
       HC_STRING("schedule", &sched),     HC_INT("micro-batches", &in->micro_batches, 0),
       HC_STRING("csv", &job->csv)};
   char b1[1024], b2[1024];

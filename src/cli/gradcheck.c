@@ -30,6 +30,7 @@ static void help(void) {
       "                           (default 1e-4 for gradients and logits, 1e-3 for\n"
       "                           parameters after K AdamW steps)\n"
       "  --seed N --algo ring|bidir --save-gathered --chunks K --hw FILE\n"
+      "  --recompute              megatron methods: full activation recomputation\n"
       "  --perturb NAME           test hook: add 0.01 to one element of one shard of\n"
       "                           that gradient (the check must then fail, naming it)\n");
 }
@@ -95,6 +96,7 @@ static int parse_options(int argc, char **argv, gc_args *a, char *err, size_t er
       HC_INT("seq", &a->s, 1),         HC_INT("steps", &a->steps, 1),
       HC_POSITIVE("rtol", &rtol),      HC_INT("seed", &a->seed, 1),
       HC_STRING("algo", &a->algo),     HC_FLAG("save-gathered", &a->mo.save_gathered),
+      HC_FLAG("recompute", &a->mo.recompute),
       HC_INT("chunks", &a->mo.chunks, 1), HC_STRING("hw", &a->common.hw_path),
       HC_STRING("perturb", &a->perturb)};
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);

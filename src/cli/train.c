@@ -26,6 +26,8 @@ static void help(void) {
       "  --dry-run              the same schedule with phantom tensors: costs paper-scale\n"
       "                         models (no data file, no memory, no FLOPs)\n"
       "  --report FILE.h5       the run's ledger, per-link table and memory per chiplet\n"
+      "  --recompute            megatron methods: full activation recomputation (keep\n"
+      "                         each layer's input, run the layer again in backward)\n"
       "  --chunks K             hecaton: forward linears in K token chunks, overlapping\n"
       "                         gathers, GEMMs and reduce-scatters on the timeline\n"
       "  --schedule layer|micro DRAM traffic of layer-major (default) or micro-batch-major\n"
@@ -106,7 +108,8 @@ static int parse_options(int argc, char **argv, train_args *a, char *err, size_t
       HC_STRING("log-file", &o->log_file), HC_FLAG("check", &a->check),
       HC_STRING("hw", &a->common.hw_path), HC_STRING("algo", &a->algo),
       HC_FLAG("dry-run", &a->dry),         HC_STRING("report", &a->report),
-      HC_FLAG("save-gathered", &a->mo.save_gathered), HC_INT("chunks", &a->mo.chunks, 1),
+      HC_FLAG("save-gathered", &a->mo.save_gathered), HC_FLAG("recompute", &a->mo.recompute),
+      HC_INT("chunks", &a->mo.chunks, 1),
       HC_STRING("schedule", &a->sched),    HC_INT("micro-batches", &o->micro_batches, 1),
       HC_STRING("trace", &a->trace),       HC_STRING("heatmap", &a->heatmap)};
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
@@ -199,11 +202,11 @@ static void stamp_config(const train_args *a, train_run *run, const hc_method *m
   snprintf(run->env.config, sizeof run->env.config,
            "command = train\nmethod = %s\nmesh = %dx%d\nmodel = %s (dim %d, %d layers, %d/%d heads, "
            "ffn %d, vocab %d)\nbatch = %d x %d tokens\nsteps = %d\nmode = %s\nhardware = %s\n"
-           "schedule = %s\nchunks = %d\nsave_gathered = %d\ndata = %s\n",
+           "schedule = %s\nchunks = %d\nsave_gathered = %d\nrecompute = %d\ndata = %s\n",
            m->name, run->env.mesh.topo.R, run->env.mesh.topo.C, c->name, c->dim, c->n_layers,
            c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab_size, a->b, a->s, a->o.steps,
            a->dry ? "dry-run" : "data", run->env.hw.name, hc_schedule_name((hc_schedule)a->o.schedule),
-           a->mo.chunks, a->mo.save_gathered, a->dry ? "-" : a->data);
+           a->mo.chunks, a->mo.save_gathered, a->mo.recompute, a->dry ? "-" : a->data);
 }
 
 /* Build the method, train, and report: 0 or -1 (collective). */

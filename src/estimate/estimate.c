@@ -22,7 +22,8 @@ static int check(const hc_estimate_in *in, char *err, size_t errlen) {
 }
 
 static void make(const hc_estimate_in *in, hc_method *m, hc_params *p, hc_comm *c) {
-  hc_method_opts o = {.save_gathered = in->save_gathered, .chunks = in->chunks};
+  hc_method_opts o = {.save_gathered = in->save_gathered, .chunks = in->chunks,
+                      .recompute = in->recompute};
   hc_method_find(in->method)->make(m, p, c, &in->cfg, in->b, in->s, 1, &o);
 }
 

@@ -17,19 +17,20 @@ void hc_method_charge(hc_method *m, int phase, int op, double flops, const char 
 size_t hc_model_act_table(const hc_method *m, hc_act_size sz[HC_NACTS]) {
   const hc_model_config *c = &m->cfg;
   size_t d = (size_t)hc_model_head_dim(c), L = (size_t)c->n_layers;
+  size_t Lk = m->recompute ? 1 : L; /* full recomputation: one layer's activations at a time */
   size_t T1 = (size_t)m->T1, T2 = (size_t)m->T2, n1 = T1 * (size_t)m->h1;
   size_t nq = T2 * (size_t)m->nh2 * d, nkv = T2 * (size_t)m->nkv2 * d, nf = T2 * (size_t)m->f2;
   size_t nlse = (size_t)m->b2 * (size_t)m->nh2 * (size_t)m->s, nv = T2 * (size_t)m->V2;
   size_t big2 = nf > nq ? nf : nq;
   if (nv > big2) big2 = nv;
   const hc_act_size t[HC_NACTS] = {
-      [HC_ACT_X] = {"x", n1, L + 1},          [HC_ACT_XN1] = {"xn1", n1, L},
-      [HC_ACT_RSTD1] = {"rstd1", T1, L},      [HC_ACT_Q] = {"q", nq, L},
-      [HC_ACT_K] = {"k", nkv, L},             [HC_ACT_V] = {"v", nkv, L},
-      [HC_ACT_ATT] = {"att", nq, L},          [HC_ACT_LSE] = {"lse", nlse, L},
-      [HC_ACT_XMID] = {"xmid", n1, L},        [HC_ACT_XN2] = {"xn2", n1, L},
-      [HC_ACT_RSTD2] = {"rstd2", T1, L},      [HC_ACT_GATE] = {"gate", nf, L},
-      [HC_ACT_UP] = {"up", nf, L},            [HC_ACT_HSW] = {"hsw", nf, L},
+      [HC_ACT_X] = {"x", n1, L + 1},          [HC_ACT_XN1] = {"xn1", n1, Lk},
+      [HC_ACT_RSTD1] = {"rstd1", T1, Lk},      [HC_ACT_Q] = {"q", nq, Lk},
+      [HC_ACT_K] = {"k", nkv, Lk},             [HC_ACT_V] = {"v", nkv, Lk},
+      [HC_ACT_ATT] = {"att", nq, Lk},          [HC_ACT_LSE] = {"lse", nlse, Lk},
+      [HC_ACT_XMID] = {"xmid", n1, Lk},        [HC_ACT_XN2] = {"xn2", n1, Lk},
+      [HC_ACT_RSTD2] = {"rstd2", T1, Lk},      [HC_ACT_GATE] = {"gate", nf, Lk},
+      [HC_ACT_UP] = {"up", nf, Lk},            [HC_ACT_HSW] = {"hsw", nf, Lk},
       [HC_ACT_XNF] = {"xnf", n1, 1},          [HC_ACT_RSTDF] = {"rstdf", T1, 1},
       [HC_ACT_LOGITS] = {"logits", nv, 1},    [HC_ACT_DLOGITS] = {"dlogits", nv, 1},
       [HC_ACT_BUF1A] = {"buf1a", n1, 1},      [HC_ACT_BUF1B] = {"buf1b", n1, 1},
@@ -85,7 +86,7 @@ typedef struct {
 
 static layer_acts slices(hc_model *md, int l) {
   size_t L = (size_t)l;
-#define S(k) at(md->act[k], L, md->size[k].per)
+#define S(k) at(md->act[k], L % md->size[k].copies, md->size[k].per) /* one copy: recomputed */
   layer_acts a = {S(HC_ACT_X),     S(HC_ACT_XN1),  S(HC_ACT_RSTD1), S(HC_ACT_Q),    S(HC_ACT_K),
                   S(HC_ACT_V),     S(HC_ACT_ATT),  S(HC_ACT_LSE),   S(HC_ACT_XMID), S(HC_ACT_XN2),
                   S(HC_ACT_RSTD2), S(HC_ACT_GATE), S(HC_ACT_UP),    S(HC_ACT_HSW),
@@ -104,19 +105,15 @@ static void zero(float *y, size_t n) {
   if (y) memset(y, 0, n * sizeof(float));
 }
 
-float hc_model_forward(hc_model *md, const int *batch) {
+/* Layers [lo, hi) forward, from the residual stream x[lo]; again in
+ * backward (recomputing: no progress shown) under full recomputation. */
+static void forward_layers(hc_model *md, int lo, int hi, int recomputing) {
   hc_method *m = md->m;
   const hc_method_ops *op = m->ops;
   const hc_model_config *c = &m->cfg;
   int d = hc_model_head_dim(c), ph = m->phantom;
   size_t n1 = (size_t)m->T1 * m->h1, nf = (size_t)m->T2 * m->f2;
-  for (int b = 0; b < (ph ? 0 : m->b); b++) /* tokens: nothing to read in a dry-run */
-    for (int t = 0; t < m->s; t++) {
-      md->tokens[b * m->s + t] = batch[b * (m->s + 1) + t];
-      md->targets[b * m->s + t] = batch[b * (m->s + 1) + t + 1];
-    }
-  op->embed_fwd(m, md->x, md->tokens);
-  for (int l = 0; l < md->L; l++) {
+  for (int l = lo; l < hi; l++) {
     layer_acts a = slices(md, l);
     float *x = a.x, *xn1 = a.xn1, *rstd1 = a.rstd1, *q = a.q, *k = a.k, *v = a.v, *att = a.att;
     float *lse = a.lse, *xmid = a.xmid, *xn2 = a.xn2, *rstd2 = a.rstd2, *gate = a.gate;
@@ -150,8 +147,27 @@ float hc_model_forward(hc_model *md, const int *batch) {
     op->lin21_fwd(m, xnext, hsw, P(HC_P_W2, l), m->f2);
     add(xnext, xmid, n1);
     hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, "residual");
-    if (md->progress) md->progress(md->progress_arg, 0, l, md->L);
+    if (md->progress && !recomputing) md->progress(md->progress_arg, 0, l, md->L);
   }
+}
+
+float hc_model_forward(hc_model *md, const int *batch) {
+  hc_method *m = md->m;
+  const hc_method_ops *op = m->ops;
+  int ph = m->phantom;
+  size_t n1 = (size_t)m->T1 * m->h1;
+  for (int b = 0; b < (ph ? 0 : m->b); b++) /* tokens: nothing to read in a dry-run */
+    for (int t = 0; t < m->s; t++) {
+      md->tokens[b * m->s + t] = batch[b * (m->s + 1) + t];
+      md->targets[b * m->s + t] = batch[b * (m->s + 1) + t + 1];
+    }
+  op->embed_fwd(m, md->x, md->tokens);
+  /* Full recomputation: the layers run again in backward, so the method
+   * keeps nothing for it now (as before a forward-only pass). */
+  int keep = m->forward_only;
+  if (m->recompute) m->forward_only = 1;
+  forward_layers(md, 0, md->L, 0);
+  m->forward_only = keep;
   op->norm_fwd(m, md->xnf, md->rstdf, at(md->x, (size_t)md->L, n1), P(HC_P_NORM, -1));
   float *lg[1] = {md->logits};
   const float *wout[1] = {P(HC_P_OUTPUT, -1)};
@@ -180,6 +196,7 @@ void hc_model_backward(hc_model *md) {
                P(HC_P_NORM, -1));
 
   for (int l = md->L - 1; l >= 0; l--) {
+    if (m->recompute) forward_layers(md, l, l + 1, 1); /* this layer's activations again */
     layer_acts a = slices(md, l);
     float *x = a.x, *xn1 = a.xn1, *rstd1 = a.rstd1, *q = a.q, *k = a.k, *v = a.v, *att = a.att;
     float *lse = a.lse, *xmid = a.xmid, *xn2 = a.xn2, *rstd2 = a.rstd2, *gate = a.gate;

@@ -56,14 +56,17 @@ static int megatron_sp_check(const hc_model_config *c, int R, int C, int b, int 
 static void megatron_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                           int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_method(m, p, comm, c, b, s, 0, phantom, o ? o->save_gathered : 0);
+  m->recompute = o ? o->recompute : 0;
 }
 static void megatron_sp_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                              int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_method(m, p, comm, c, b, s, 1, phantom, o ? o->save_gathered : 0);
+  m->recompute = o ? o->recompute : 0;
 }
 static void megatron_dp_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                              int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_dp_method(m, p, comm, c, b, s, phantom, o ? o->save_gathered : 0);
+  m->recompute = o ? o->recompute : 0;
 }
 static int summa_check(const hc_model_config *c, int R, int C, int b, int s, char *err,
                        size_t errlen) {

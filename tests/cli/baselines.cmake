@@ -41,6 +41,12 @@ hc_bl_gradcheck(megatron-dp 2x3 2 3 tiny-64)
 hc_bl_gradcheck(megatron-dp 3x3_tiny96_3steps 3 3 tiny-96 --steps 3)
 hc_bl_gradcheck(megatron-dp 3x3_pure_dp 3 3 tiny-64 --batch 9)
 hc_bl_gradcheck(megatron-dp 2x2_tp_only 2 2 tiny-64)
+# Full activation recomputation (--recompute): each layer runs forward again
+# before its backward, from its saved input only.
+hc_bl_gradcheck(megatron 2x2_recompute 2 2 tiny-64 --recompute)
+hc_bl_gradcheck(megatron-sp 2x3_tiny96_recompute_saved 2 3 tiny-96 --recompute --save-gathered)
+hc_bl_gradcheck(megatron-dp 2x3_recompute 2 3 tiny-64 --recompute)
+hc_bl_gradcheck(megatron-dp 3x3_tiny96_recompute_3steps 3 3 tiny-96 --recompute --steps 3)
 hc_bl_gradcheck(summa 1x1 1 1 tiny-64)
 hc_bl_gradcheck(summa 2x2 2 2 tiny-64)
 hc_bl_gradcheck(summa 3x3_tiny96 3 3 tiny-96)

@@ -14,6 +14,11 @@
  *                over the blocks, summed over the mesh 2 (D-1)/D P_c e for
  *                P_c parameter floats per chiplet (exact: a group's D
  *                chiplets hold the same shards);
+ *   --recompute: full activation recomputation (megatron methods): the
+ *                forward's collectives once more per layer (2 all-reduces
+ *                of T x h; with SP 2 all-gathers and 2 reduce-scatters), and
+ *                the saved activations (hc_model_saved_floats) fall by L-1
+ *                layers' worth of everything but the residual stream;
  *   summa:       summed over the mesh, a linear group with K inputs shared
  *                by outputs N_k moves 3 (q-1) (T K + K sum_k N_k) elements.
  * Run as: mpiexec -n R*C test_baselines --mesh RxC --model FILE --method M */
@@ -31,6 +36,7 @@ static hc_mesh g_mesh;
 static hc_hw g_hw;
 static hc_model_config g_cfg;
 static const char *g_method;
+static int g_recompute;
 
 /* Elements a ring member at position q sends in an all-reduce of n. */
 static double ar(int p, size_t n, int q) {
@@ -58,6 +64,7 @@ static void check(int phantom) {
   if (!strcmp(g_method, "summa")) hc_summa_method(&m, &p, &c, &g_cfg, b, s, phantom);
   else if (dp) hc_megatron_dp_method(&m, &p, &c, &g_cfg, b, s, phantom, 0);
   else hc_megatron_method(&m, &p, &c, &g_cfg, b, s, sp, phantom, 0);
+  m.recompute = g_recompute;
   hc_params_init(&p, 3);
   hc_model md;
   hc_model_init(&md, &m);
@@ -79,11 +86,11 @@ static void check(int phantom) {
     double replicas = kr > 1 ? 2 * ar(kr, (size_t)(m.nkv2 * d * h), r % kr) : 0;
     double lin, emb, norm;
     if (!sp) {
-      lin = e * (L * (4 * ar(N, Th, r) + replicas) + ar(N, Th, r));
+      lin = e * (L * ((4 + 2 * g_recompute) * ar(N, Th, r) + replicas) + ar(N, Th, r));
       emb = e * ar(N, Th, r), norm = 0;
     } else {
       double blk = (N - 1) * (T / N) * h; /* one all-gather or reduce-scatter */
-      lin = e * (L * (8 * blk + 2 * blk + replicas) + 3 * blk);
+      lin = e * (L * (8 * blk + 2 * blk + 4 * g_recompute * blk + replicas) + 3 * blk);
       emb = e * 2 * blk;
       norm = e * (2 * L + 1) * ar(N, (size_t)h, r);
     }
@@ -113,7 +120,7 @@ static void check(int phantom) {
       HC_CHECK_ALL(sent(&l, rows[k].op) == rows[k].want,
                    "%s on %dx%d, chiplet %d, %s: sent %.0f bytes, closed form %.0f", g_method, R,
                    C, r, rows[k].name, sent(&l, rows[k].op), rows[k].want);
-    if (!sp && kr == 1 && N > 1) { /* DESIGN's 8 (N-1)/N T h e per layer (even blocks) */
+    if (!sp && kr == 1 && N > 1 && !g_recompute) { /* DESIGN's 8 (N-1)/N T h e per layer (even blocks) */
       double layer = (sent(&l, HC_OPK_LINEAR) - e * ar(N, Th, r)) / L;
       HC_CHECK_ALL(layer == 8.0 * (N - 1) / N * T * h * e,
                    "megatron per-layer bytes %.0f, 8 (N-1)/N T h e = %.0f", layer,
@@ -139,6 +146,18 @@ static void check(int phantom) {
     HC_CHECK_ALL(total == want, "summa on %dx%d: linear bytes over the mesh %.0f, closed form %.0f",
                  q, q, total, want);
   }
+  if (g_recompute) { /* one layer's activations kept, not L */
+    hc_act_size sz[HC_NACTS];
+    hc_model_act_table(&m, sz);
+    double layer = 0, kept = hc_model_saved_floats(&m);
+    for (int k = HC_ACT_XN1; k <= HC_ACT_HSW; k++) layer += (double)sz[k].per;
+    m.recompute = 0;
+    double all = hc_model_saved_floats(&m);
+    m.recompute = 1;
+    HC_CHECK_ALL(kept == all - (L - 1) * layer,
+                 "%s --recompute: saved floats %.0f, closed form %.0f - (L-1) x %.0f = %.0f",
+                 g_method, kept, all, layer, all - (L - 1) * layer);
+  }
   free(batch);
   hc_model_free(&md);
   if (!strcmp(g_method, "summa")) hc_summa_free(&m);
@@ -156,6 +175,7 @@ static int setup(void) {
     if (!strcmp(hc_test_argv[a], "--mesh")) spec = hc_test_argv[a + 1];
     if (!strcmp(hc_test_argv[a], "--model")) model = hc_test_argv[a + 1];
     if (!strcmp(hc_test_argv[a], "--method")) g_method = hc_test_argv[a + 1];
+    if (!strcmp(hc_test_argv[a], "--recompute")) g_recompute = !strcmp(hc_test_argv[a + 1], "full");
   }
   char err[HC_ERRLEN] = "";
   if (!spec || !model || !g_method ||

@@ -34,3 +34,16 @@ foreach(case "megatron;2x2;tiny-64" "megatron;3x3;tiny-144" "megatron;2x3;tiny-9
   hc_mpi_test(test_baselines ${np} --method ${method} --mesh ${mesh}
               --model ${CMAKE_SOURCE_DIR}/models/${model}.ini)
 endforeach()
+# Full activation recomputation: the forward's collectives again, one
+# layer's activations kept.
+foreach(case "megatron;2x2;tiny-64" "megatron-sp;3x3;tiny-144" "megatron-dp;2x3;tiny-64")
+  list(GET case 0 method)
+  list(GET case 1 mesh)
+  list(GET case 2 model)
+  string(REPLACE "x" ";" rc ${mesh})
+  list(GET rc 0 r)
+  list(GET rc 1 c)
+  math(EXPR np "${r} * ${c}")
+  hc_mpi_test(test_baselines ${np} --method ${method} --mesh ${mesh}
+              --model ${CMAKE_SOURCE_DIR}/models/${model}.ini --recompute full)
+endforeach()
