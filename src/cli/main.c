@@ -16,6 +16,7 @@ static const struct {
     {"prepare", "text or llm.c token shards -> HDF5 token file", hc_cmd_prepare},
     {"estimate", "the analytic estimator: any mesh size, no ranks needed", hc_cmd_estimate},
     {"plot", "a CSV column against another, as an SVG line chart", hc_cmd_plot},
+    {"sweep", "the estimator over values of hardware and workload keys: CSV, SVG", hc_cmd_sweep},
     {"compare", "one step under several methods, side by side", hc_cmd_compare},
     {"report", "a saved run's report: summary, CSV, heatmap, trace", hc_cmd_report},
     {"gradcheck", "a method on the mesh against the single-process reference", hc_cmd_gradcheck},
