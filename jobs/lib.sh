@@ -97,5 +97,5 @@ hc_stage() {
   return $rc
 }
 hc_stages() {
-  printf '%s' "$HC_STAGES" | awk -F'\t' '{printf "[hecaton]   %-48s %6d s  %s\n", $1, $2, $3}'
+  printf '%s' "$HC_STAGES" | awk -F'\t' '{printf "[hecaton]   %-60s %6d s  %s\n", $1, $2, $3}'
 }
