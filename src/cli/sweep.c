@@ -32,6 +32,7 @@ typedef enum {
   K_SEQ,
   K_MICRO,    /* micro-batches, 0: one per sequence */
   K_SCHEDULE, /* layer | micro */
+  K_RECOMPUTE,/* megatron methods: 0 none, 1 full activation recomputation */
 } key_kind;
 
 typedef struct {
@@ -63,6 +64,7 @@ static const sweep_key kKeys[] = {
     {"seq", K_SEQ, 0, "sequence length (tokens)", 1},
     {"micro_batches", K_MICRO, 0, "micro-batches per step", 1},
     {"schedule", K_SCHEDULE, 0, "DRAM schedule", 1},
+    {"recompute", K_RECOMPUTE, 0, "full activation recomputation (megatron methods)", 1},
 };
 #undef HW
 #define N_KEYS (sizeof kKeys / sizeof kKeys[0])
@@ -109,6 +111,10 @@ static int apply(const sweep_key *key, const char *v, hc_estimate_in *in, char *
     case K_SCHEDULE:
       return hc_parse_schedule(v, &in->schedule)
                  ? hc_err(err, errlen, "%s '%s': expected layer or micro", name, v) : 0;
+    case K_RECOMPUTE:
+      if (strcmp(v, "0") && strcmp(v, "1")) return hc_err(err, errlen, "%s '%s': expected 0 or 1", name, v);
+      in->recompute = v[0] == '1';
+      return 0;
   }
   return 0;
 }
@@ -149,6 +155,7 @@ static void help(void) {
   printf("  --hw FILE              the hardware before the sweep (default models/hw/standard.ini)\n"
          "  --batch B --seq S      (default: B = 2 x lcm(R, C), S = min(2048, max_seq_len))\n"
          "  --schedule layer|micro --micro-batches M   the DRAM model (default layer, M = B)\n"
+         "  --recompute            megatron methods: full activation recomputation\n"
          "  --csv FILE             one row per point and method (written whole)\n"
          "  --svg FILE.svg         charts against the first key: FILE.svg (step time),\n"
          "                         FILE-energy.svg, FILE-speedup.svg, FILE-energy-ratio.svg\n"
@@ -237,6 +244,7 @@ static int parse_options(int argc, char **argv, sweep_job *job, char *err, size_
       HC_STRING("methods", &methods),   HC_STRING("hw", &hw),
       HC_INT("batch", &b, 1),           HC_INT("seq", &s, 1),
       HC_STRING("schedule", &sched),    HC_INT("micro-batches", &in->micro_batches, 0),
+      HC_FLAG("recompute", &in->recompute),
       HC_STRING("csv", &job->csv),      HC_STRING("svg", &job->svg)};
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
   if (rc) return rc;
@@ -288,14 +296,15 @@ static double energy(const hc_estimate_out *o) {
 /* A swept key has a column of its own, unless the run's columns show it
  * (batch, seq, schedule, micro_batches). */
 static int own_column(const sweep_key *key) {
-  return key->kind != K_BATCH && key->kind != K_SEQ && key->kind != K_SCHEDULE && key->kind != K_MICRO;
+  return key->kind != K_BATCH && key->kind != K_SEQ && key->kind != K_SCHEDULE && key->kind != K_MICRO &&
+         key->kind != K_RECOMPUTE;
 }
 
 static void csv_header(FILE *f, const sweep_job *job) {
   fprintf(f, "point,model,hardware");
   for (int k = 0; k < job->np; k++)
     if (own_column(job->params[k].key)) fprintf(f, ",%s", job->params[k].key->name);
-  fprintf(f, ",mesh_rows,mesh_cols,batch,seq,schedule,micro_batches,method,runs,reason,"
+  fprintf(f, ",mesh_rows,mesh_cols,batch,seq,schedule,micro_batches,recompute,method,runs,reason,"
              "step_time_s,compute_busy_s,nop_busy_s,dram_busy_s,exposed_comm_s,energy_j,"
              "energy_link_j,energy_dram_j,energy_compute_j,bytes_sent_per_chiplet,link_byte_hops,"
              "dram_bytes,flops_total,params_bytes_per_chiplet,state_bytes_per_chiplet,time_ratio,"
@@ -308,8 +317,8 @@ static void csv_row(FILE *f, const sweep_job *job, int p, const int *idx, const 
   fprintf(f, "%d,%s,%s", p + 1, in->cfg.name, in->hw.name);
   for (int k = 0; k < job->np; k++)
     if (own_column(job->params[k].key)) fprintf(f, ",%s", job->params[k].values[idx[k]]);
-  fprintf(f, ",%d,%d,%d,%d,%s,%d,%s,", in->R, in->C, in->b, in->s, hc_schedule_name(in->schedule),
-          in->micro_batches, job->methods.names[m]);
+  fprintf(f, ",%d,%d,%d,%d,%s,%d,%d,%s,", in->R, in->C, in->b, in->s, hc_schedule_name(in->schedule),
+          in->micro_batches, in->recompute, job->methods.names[m]);
   const method_result *me = &r[m];
   if (!me->ok) {
     char why[HC_ERRLEN];
