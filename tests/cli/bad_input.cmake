@@ -21,6 +21,6 @@ set_tests_properties(cli.bad_input.setup PROPERTIES ENVIRONMENT "${HC_BAD_ENV}" 
 foreach(case ${HC_BAD_CASES})
   add_test(NAME cli.bad_input.${case}
            COMMAND ${HC_BAD_INPUT} ${HC_BIN} ${HC_CORPUS} ${HC_BAD_WORK} ${case})
-  set_tests_properties(cli.bad_input.${case} PROPERTIES ENVIRONMENT "${HC_BAD_ENV}" TIMEOUT 60
+  set_tests_properties(cli.bad_input.${case} PROPERTIES ENVIRONMENT "${HC_BAD_ENV}" TIMEOUT 180
                        FIXTURES_REQUIRED "corpus;bad_input")
 endforeach()
