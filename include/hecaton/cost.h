@@ -1,25 +1,8 @@
 /* cost.h: the cost model on top of the ledger (DESIGN.md section 5):
- * DRAM traffic through the I/O dies on the mesh edge under two schedules,
- * the step's time and where it goes, and energy by component and phase.
- *
- * DRAM: a chiplet whose parameters (training precision), fp32 gradients,
- * fp32 Adam state and master weights, and saved activations (one
- * micro-batch's under micro-batch-major, all of them under layer-major) do
- * not fit its SRAM streams them to and from DRAM behind its nearest I/O die,
- * over the mesh links and the die's port:
- *   always (when anything spills): the optimizer step reads gradients,
- *     master weights, m and v (16 B each) and writes master weights, m, v
- *     (12 B) and the training-precision weights (e B);
- *   micro-batch-major (M micro-batches run forward and backward one after
- *     the other): weights read twice per micro-batch (forward, backward),
- *     gradients read and written per micro-batch after the first;
- *   layer-major (all micro-batches run through a layer before the next):
- *     weights read twice per step, gradients written once;
- *   activations kept for backward (the step's, or one micro-batch's under
- *     micro-batch-major) are written and read back when they do not fit in
- *     half the SRAM.
- * The DRAM engine streams concurrently with compute and the NoP (perfect
- * prefetch); a step takes the longest of the three timelines. */
+ * what each operation keeps in SRAM and moves to and from DRAM through the
+ * I/O dies on the mesh edge (the SRAM working-set model below), the step's
+ * time and where it goes, and energy by component and phase. A step takes
+ * the longest of the chiplet's three engine timelines (compute, NoP, DRAM). */
 #ifndef HECATON_COST_H
 #define HECATON_COST_H
 
@@ -33,22 +16,54 @@ typedef struct {
   double read, write; /* bytes per step */
 } hc_dram_io;
 
-/* A chiplet's DRAM bytes per step: params (elements held), saved (activation
- * elements of the whole step), elem_bytes (training precision). */
-hc_dram_io hc_dram_bytes(const hc_hw *hw, double params, double saved, int elem_bytes,
-                         hc_schedule s, int micro_batches);
+/* The SRAM working-set model (cost.c). Every operation states what it
+ * needs on the die at once (workset.h); the model decides, per chiplet and
+ * step:
+ *   - all fit: the parameters, fp32 gradients, Adam state and master
+ *     weights and the live activations fit in SRAM: no DRAM traffic;
+ *   - otherwise the SRAM is split: a quarter for the operation in flight, a
+ *     quarter for prefetching the next one's operands (so the DRAM engine
+ *     streams while compute runs), and a half kept across operations. Under
+ *     micro-batch-major that half pins as many weights as fit across
+ *     micro-batches (each pinned byte saves 2M reads a step), then one
+ *     micro-batch's saved activations; under layer-major (all micro-batches
+ *     through a layer before the next) it holds the saved activations, and a
+ *     layer's weights stay in the operation's buffer across micro-batches.
+ *     Saved activations that do not fit are written and read back.
+ * Per operation and micro-batch the working set is the weight block, its
+ * fp32 gradient, what every row reuses (attention's K and V of one head and
+ * sequence) and the input and output tiles:
+ *   weights read once per pass (layer-major) or once per micro-batch
+ *     (micro-batch-major, less the pinned fraction); gradients written once
+ *     (layer-major) or read and written per micro-batch after the first;
+ *   a working set larger than the operation's buffer is tiled: either the
+ *     reused block in halves of the buffer with the rows streamed past each
+ *     (the input re-read per extra block), or the rows in blocks with the
+ *     reused block re-read per extra row block, whichever moves fewer bytes;
+ *   activations whose tiles do not fit in half the buffer stream: input
+ *     read from DRAM, output written to it;
+ *   the optimizer streams its slice: reads gradient, master, m, v (16 B),
+ *     writes master, m, v (12 B) and the weights (e B).
+ * An operation's DRAM bytes go over the route to its nearest I/O die and
+ * through the die's port to its DRAM, at this chiplet's share of the busiest
+ * link and of the die when every chiplet streams at once (rule A's
+ * contention); the transfer starts when the previous operation starts
+ * computing and the operation waits for it. */
 
-/* Simulated seconds for every chiplet's DRAM traffic at once: each
- * chiplet's reads come from, and writes go to, its nearest I/O die (XY
- * routes; port links at the port bandwidth, mesh links at the link
- * bandwidth, rule A's contention), and each die's DRAM serves the sum of its
- * chiplets' bytes at the DRAM bandwidth. io has one entry per node. */
-double hc_dram_time(const hc_topo *t, const hc_hw *hw, const hc_dram_io *io);
-
-/* Account this chiplet's DRAM traffic for one step with the mesh-wide time
- * known (no communication; hc_ledger_dram in report.h computes the time
- * from every chiplet's bytes). */
-void hc_ledger_dram_record(hc_ledger *l, hc_dram_io mine, double time, double ready);
+/* Set the plan of a chiplet's step: params (elements held), saved
+ * (activation elements kept for backward over the whole step). */
+void hc_ledger_sram_plan(hc_ledger *l, hc_schedule s, int micro_batches, double params,
+                         double saved);
+/* The operands of the next compute on l's timeline (called by the charge
+ * path, before hc_ledger_compute*): DRAM traffic placed on the DRAM engine,
+ * the compute made to wait for it, a row of the report updated. */
+void hc_ledger_workset(hc_ledger *l, const hc_workset *ws);
+/* The step's saved activations that spill, written and read back while the
+ * step runs (after `ready`); call once after the step. */
+void hc_ledger_sram_finish(hc_ledger *l, double ready);
+const char *hc_sram_where_name(int where);
+/* The rows as a table (bytes per step, divided by steps). */
+void hc_sram_print(const hc_sram_row *rows, int n, long steps, FILE *f);
 
 /* A step's figures from the gathered report (divide by steps for a
  * per-step figure). */

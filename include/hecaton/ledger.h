@@ -19,6 +19,7 @@
 #include "hecaton/hw.h"
 #include "hecaton/tags.h"
 #include "hecaton/topo.h"
+#include "hecaton/workset.h"
 
 enum hc_coll_kind {
   HC_COLL_ALLGATHER, HC_COLL_REDUCE_SCATTER, HC_COLL_ALLREDUCE,
@@ -34,6 +35,32 @@ typedef struct {
   double start, end; /* simulated seconds */
   char name[28];
 } hc_event;
+
+/* The SRAM working-set model's plan for one chiplet and step (cost.h,
+ * hc_ledger_sram_plan) and its report, one row per operation and phase. */
+typedef struct {
+  int on;            /* 0: operations bring no DRAM traffic (no plan set) */
+  int layer_major;   /* schedule: layer-major, else micro-batch-major */
+  int micro_batches;
+  int all_fit;       /* state and live activations fit: nothing goes to DRAM */
+  double pinned;     /* fraction of the weights kept across micro-batches */
+  double saved_spill;/* bytes of saved activations written (and read back) */
+  double op_buffer;  /* bytes for the operation in flight */
+  double s_in, s_out, s_die; /* seconds per byte: route in, route out, DRAM */
+  double latency;    /* o + hops x alpha of one DRAM transfer */
+} hc_sram_plan;
+
+enum { HC_SRAM_FITS, HC_SRAM_TILED, HC_SRAM_STREAMED };
+typedef struct {
+  char name[20];
+  int phase;
+  int where;        /* worst over calls: HC_SRAM_FITS, _TILED, _STREAMED */
+  double calls;
+  double set;       /* bytes on the die together (largest call) */
+  double tiles;     /* most tiles of a call */
+  double read, write; /* DRAM bytes, all calls */
+} hc_sram_row;
+#define HC_SRAM_ROWS 40
 
 typedef struct {
   int src, dst;   /* chiplet nodes */
@@ -80,6 +107,11 @@ typedef struct {
   int defer;
   double last_coll_time; /* simulated seconds of the latest collective */
   uint64_t dram_read, dram_write; /* bytes between this chiplet and its I/O die */
+  hc_sram_plan sram;     /* the SRAM model (cost.h); kept across resets */
+  int nsram;
+  hc_sram_row sram_rows[HC_SRAM_ROWS];
+  double operands_ready; /* the next compute waits for its operands from DRAM */
+  double compute_start;  /* start of the latest compute: the next op's prefetch starts there */
   int trace;             /* record events (Chrome trace) */
   hc_event *events;
   size_t nevents, cap_events;

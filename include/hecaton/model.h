@@ -18,6 +18,7 @@
 
 #include "hecaton/model_config.h"
 #include "hecaton/params.h"
+#include "hecaton/workset.h"
 
 typedef struct hc_method hc_method;
 
@@ -74,6 +75,9 @@ struct hc_method {
   const hc_method_ops *ops;
   void *ctx;          /* the method's own state */
   void *ledger;       /* its cost model (an hc_ledger), opaque to the model code */
+  const hc_workset *ws; /* what the operation the model runs next needs on the
+                           die (set around the call; its first charge hands it
+                           to the cost model) */
 };
 
 /* The activations of one step, as a table (in the spirit of llm.c's): each
@@ -135,6 +139,9 @@ void hc_model_backward(hc_model *md);
 /* Charge local compute through the method (nothing when it keeps no cost
  * model). phase and op as in ledger.h. */
 void hc_method_charge(hc_method *m, int phase, int op, double flops, const char *name);
+/* The same for an operation of the model itself, stating its working set. */
+void hc_method_charge_ws(hc_method *m, int phase, int op, double flops, const hc_workset *ws,
+                         const char *name);
 
 /* FLOPs of one training step of the whole model (all chiplets) on b
  * sequences of s tokens: forward = 2 x (multiply-adds of every linear)

@@ -1,7 +1,6 @@
 /* report.h: the ledger over the whole mesh. Every chiplet's ledger
  * (ledger.h, no MPI) gathered on rank 0 as one report; the report printed,
- * written to HDF5 and read back (ledger_h5.c); and the one cost-model step
- * that needs every chiplet at once, the DRAM traffic routed over the mesh. */
+ * written to HDF5 and read back (ledger_h5.c). */
 #ifndef HECATON_REPORT_H
 #define HECATON_REPORT_H
 
@@ -27,6 +26,10 @@ typedef struct hc_ledger_report {
   double *flops;         /* total */
   double *dram_bytes;    /* read + write */
   double flops_tag[HC_NPHASES][HC_NOPKINDS]; /* summed over chiplets */
+  /* The SRAM model's rows (ledger.h): working set and tiles of the largest
+   * chiplet, DRAM bytes of all chiplets. */
+  int nsram;
+  hc_sram_row sram[HC_SRAM_ROWS];
   /* Optional, set by the caller before writing: per-chiplet memory
    * columns written under /metrics/memory/<name> (bytes). */
   int nmem;
@@ -60,11 +63,5 @@ int hc_ledger_write_h5(const hc_ledger_report *r, const char *path, char *err,
  * group holds every field); free with hc_ledger_report_free. 0, or -1 with
  * a message. */
 int hc_ledger_read_h5(const char *path, hc_ledger_report *r, char *err, size_t errlen);
-
-/* Account this chiplet's DRAM traffic for one step: bytes on its routes
- * (tag DRAM), the DRAM engine busy for the mesh-wide time from `ready`.
- * Collective over comm (an all-gather of every chiplet's bytes: the cost
- * model's bookkeeping, not chiplet traffic). */
-void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready);
 
 #endif

@@ -59,6 +59,9 @@ int hc_route_from_io(const hc_topo *t, int port_node, int edge, int dst, int *li
  * edge order W, E, N, S). Returns the hop count to the die, -1 if no edge
  * has I/O dies. */
 int hc_nearest_io(const hc_topo *t, int node, int *port_node, int *edge);
+/* Every I/O port at that least hop count (up to 4: a chiplet as near to two
+ * edges interleaves its DRAM pages over both); returns how many. */
+int hc_nearest_ios(const hc_topo *t, int node, int port_node[4], int edge[4]);
 
 /* Orders of all nodes for whole-mesh collectives.
  * Snake: boustrophedon rows, every consecutive pair one link apart.

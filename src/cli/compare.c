@@ -101,11 +101,11 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   hc_model_init(&md, &m);
   int *batch = hc_cli_random_batch(b, s, cfg->vocab_size, 11);
   hc_ledger_reset(&env->ledger);
+  hc_ledger_sram_plan(&env->ledger, sched, micro > 0 ? micro : b, (double)p.n_params,
+                      hc_model_saved_floats(&m));
   hc_step_opts so = {.opt = NULL}; /* one step costed; the update is charged, not applied */
   hc_train_step(&md, batch, &so);
-  hc_dram_io io = hc_dram_bytes(&env->hw, (double)p.n_params, hc_model_saved_floats(&m),
-                                env->hw.elem_bytes, sched, micro > 0 ? micro : b);
-  hc_ledger_dram(&env->ledger, env->mesh.cart, io, 0);
+  hc_ledger_sram_finish(&env->ledger, 0);
   double mem[HC_NMEM], mx[HC_NMEM];
   hc_cli_memory(env, &m, md.bytes, mem);
   MPI_Reduce(mem, mx, HC_NMEM, MPI_DOUBLE, MPI_MAX, 0, env->mesh.cart);

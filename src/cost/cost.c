@@ -3,6 +3,7 @@
 #include "hecaton/report.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,80 +20,10 @@ int hc_parse_schedule(const char *s, hc_schedule *out) {
   return 0;
 }
 
-hc_dram_io hc_dram_bytes(const hc_hw *hw, double params, double saved, int elem_bytes,
-                         hc_schedule s, int micro_batches) {
-  hc_dram_io io = {0, 0};
-  double e = elem_bytes, M = micro_batches < 1 ? 1 : micro_batches;
-  double W = params * e, G = 4 * params, state = 12 * params, A = saved * e;
-  /* On the die at once: the state, and the activations of one micro-batch
-   * (micro-batch-major) or of all of them (layer-major). */
-  double live = s == HC_SCHED_MICRO ? A / M : A;
-  if (W + G + state + live <= hw->sram_bytes) return io; /* everything stays on the die */
-  io.read += 16 * params, io.write += 12 * params + W; /* the optimizer step */
-  if (s == HC_SCHED_MICRO) {
-    io.read += 2 * M * W + (M - 1) * G, io.write += (M - 1) * G + G;
-    double a = A / M; /* one micro-batch's activations at a time */
-    if (a > hw->sram_bytes / 2) io.write += A, io.read += A;
-  } else {
-    io.read += 2 * W, io.write += G;
-    if (A > hw->sram_bytes / 2) io.write += A, io.read += A;
-  }
-  return io;
-}
-
 /* Bandwidth of a directed link: I/O ports at the port's, mesh links at the
  * link's. */
 static double link_bw(const hc_hw *hw, int link) {
   return (link % HC_LINK_SLOTS) >= 4 ? hw->io_port_bw : hw->link_bw;
-}
-
-double hc_dram_time(const hc_topo *t, const hc_hw *hw, const hc_dram_io *io) {
-  int n = hc_topo_nodes(t), nl = hc_topo_nlinks(t);
-  double *load = hc_calloc((size_t)nl, sizeof(double));
-  double *die = hc_calloc((size_t)n * 4, sizeof(double));
-  int *in = hc_malloc((size_t)hc_route_max(t) * sizeof(int));
-  int *out = hc_malloc((size_t)hc_route_max(t) * sizeof(int));
-  double worst = 0;
-  for (int pass = 0; pass < 2; pass++)
-    for (int k = 0; k < n; k++) {
-      if (io[k].read + io[k].write <= 0) continue;
-      int port, edge;
-      if (hc_nearest_io(t, k, &port, &edge) < 0) HC_DIE("no I/O die on any mesh edge");
-      int hin = hc_route_from_io(t, port, edge, k, in), hout = hc_route_to_io(t, k, port, edge, out);
-      if (pass == 0) { /* loads */
-        for (int q = 0; q < hin; q++) load[in[q]] += io[k].read;
-        for (int q = 0; q < hout; q++) load[out[q]] += io[k].write;
-        die[port * 4 + edge] += io[k].read + io[k].write;
-        continue;
-      }
-      /* rule A per direction: as slow as the busiest link on the route */
-      double tin = 0, tout = 0;
-      for (int q = 0; q < hin; q++)
-        tin = fmax(tin, load[in[q]] / (link_bw(hw, in[q]) * hw->link_eff));
-      for (int q = 0; q < hout; q++)
-        tout = fmax(tout, load[out[q]] / (link_bw(hw, out[q]) * hw->link_eff));
-      tin += hw->msg_overhead + hin * hw->link_latency;
-      tout += hw->msg_overhead + hout * hw->link_latency;
-      worst = fmax(worst, fmax(io[k].read > 0 ? tin : 0, io[k].write > 0 ? tout : 0));
-    }
-  for (int k = 0; k < n * 4; k++) worst = fmax(worst, die[k] / hw->dram_bw);
-  free(load), free(die), free(in), free(out);
-  return worst;
-}
-
-void hc_ledger_dram_record(hc_ledger *l, hc_dram_io mine, double time, double ready) {
-  if (l->muted) return;
-  /* This chiplet's bytes on its routes, tagged DRAM. */
-  int port, edge;
-  if (l->link_bytes && mine.read + mine.write > 0 && hc_nearest_io(&l->topo, l->me, &port, &edge) >= 0) {
-    uint64_t *links = l->link_bytes + ((size_t)HC_PHASE_OTHER * HC_NOPKINDS + HC_OPK_DRAM) * l->nlinks;
-    int h = hc_route_from_io(&l->topo, port, edge, l->me, l->route);
-    for (int q = 0; q < h; q++) links[l->route[q]] += (uint64_t)mine.read;
-    h = hc_route_to_io(&l->topo, l->me, port, edge, l->route);
-    for (int q = 0; q < h; q++) links[l->route[q]] += (uint64_t)mine.write;
-  }
-  l->dram_read += (uint64_t)mine.read, l->dram_write += (uint64_t)mine.write;
-  hc_ledger_run(l, HC_ENG_DRAM, time, ready, "dram");
 }
 
 void hc_cost_from_report(const hc_ledger_report *r, hc_cost *c) {
@@ -133,4 +64,188 @@ void hc_cost_print(const hc_cost *c, long steps, FILE *f) {
           c->energy_dram / n, c->energy_compute / n, c->energy_phase[HC_PHASE_FWD] / n,
           c->energy_phase[HC_PHASE_BWD] / n, c->energy_phase[HC_PHASE_OPT] / n,
           c->energy_phase[HC_PHASE_OTHER] / n, c->flops / n, c->link_bytes / n, c->dram_bytes / n);
+}
+
+/* ---- the SRAM working-set model (cost.h) ----------------------------------- */
+
+/* This chiplet's DRAM path when every chiplet streams the same bytes at
+ * once, each over its nearest I/O dies (equally near ones share its bytes):
+ * seconds per byte on its busiest route link in and out and at its busiest
+ * die's DRAM (rule A's contention). */
+static void dram_share(hc_ledger *l, hc_sram_plan *p) {
+  const hc_topo *t = &l->topo;
+  const hc_hw *hw = &l->hw;
+  int n = hc_topo_nodes(t), port[4], edge[4];
+  double *load = hc_calloc((size_t)l->nlinks, sizeof(double));
+  double *die = hc_calloc((size_t)n * 4, sizeof(double));
+  for (int pass = 0; pass < 2; pass++)
+    for (int k = pass ? l->me : 0; k < (pass ? l->me + 1 : n); k++) {
+      int nd = hc_nearest_ios(t, k, port, edge);
+      for (int d = 0; d < nd; d++) {
+        double w = 1.0 / nd; /* this die's share of the chiplet's bytes */
+        int hin = hc_route_from_io(t, port[d], edge[d], k, l->route);
+        for (int q = 0; q < hin; q++)
+          if (pass == 0) load[l->route[q]] += w;
+          else p->s_in = fmax(p->s_in, w * load[l->route[q]] / (link_bw(hw, l->route[q]) * hw->link_eff));
+        int hout = hc_route_to_io(t, k, port[d], edge[d], l->route);
+        for (int q = 0; q < hout; q++)
+          if (pass == 0) load[l->route[q]] += w;
+          else p->s_out = fmax(p->s_out, w * load[l->route[q]] / (link_bw(hw, l->route[q]) * hw->link_eff));
+        if (pass == 0) die[port[d] * 4 + edge[d]] += w;
+        else p->s_die = fmax(p->s_die, w * die[port[d] * 4 + edge[d]] / hw->dram_bw),
+             p->latency = hw->msg_overhead + (hin > hout ? hin : hout) * hw->link_latency;
+      }
+    }
+  free(load), free(die);
+}
+
+void hc_ledger_sram_plan(hc_ledger *l, hc_schedule s, int micro_batches, double params,
+                         double saved) {
+  hc_sram_plan *p = &l->sram;
+  memset(p, 0, sizeof *p);
+  p->on = 1, p->layer_major = s == HC_SCHED_LAYER;
+  p->micro_batches = micro_batches < 1 ? 1 : micro_batches;
+  double M = p->micro_batches, S = l->hw.sram_bytes;
+  double W = params * l->hw.elem_bytes, A = saved * l->hw.elem_bytes;
+  double live = p->layer_major ? A : A / M;
+  p->all_fit = W + 4 * params + 12 * params + live <= S;
+  if (p->all_fit) return;
+  p->op_buffer = S / 4;
+  double keep = S / 2; /* kept across operations */
+  if (!p->layer_major) {
+    double pin = fmin(W, keep);
+    p->pinned = W > 0 ? pin / W : 1, keep -= pin;
+  }
+  p->saved_spill = fmax(0, live - keep) * (p->layer_major ? 1 : M);
+  dram_share(l, p);
+}
+
+const char *hc_sram_where_name(int where) {
+  return where == HC_SRAM_STREAMED ? "streams" : where == HC_SRAM_TILED ? "tiled" : "fits";
+}
+
+/* Seconds of one DRAM transfer of this chiplet. */
+static double dram_seconds(const hc_sram_plan *p, double read, double write) {
+  if (read + write <= 0) return 0;
+  return p->latency + fmax(fmax(read * p->s_in, write * p->s_out), (read + write) * p->s_die);
+}
+
+/* Bytes on the route to and from this chiplet's I/O die (tag DRAM), and
+ * the chiplet's DRAM counters. */
+static void dram_bytes_on_routes(hc_ledger *l, double read, double write) {
+  int port[4], edge[4];
+  if (read + write <= 0) return;
+  int nd = hc_nearest_ios(&l->topo, l->me, port, edge);
+  if (nd == 0) HC_DIE("no I/O die on any mesh edge");
+  for (int d = 0; d < nd && l->link_bytes; d++) { /* equally near dies share the bytes */
+    uint64_t *links = l->link_bytes + ((size_t)HC_PHASE_OTHER * HC_NOPKINDS + HC_OPK_DRAM) * l->nlinks;
+    int h = hc_route_from_io(&l->topo, port[d], edge[d], l->me, l->route);
+    for (int q = 0; q < h; q++) links[l->route[q]] += (uint64_t)(read / nd);
+    h = hc_route_to_io(&l->topo, l->me, port[d], edge[d], l->route);
+    for (int q = 0; q < h; q++) links[l->route[q]] += (uint64_t)(write / nd);
+  }
+  l->dram_read += (uint64_t)read, l->dram_write += (uint64_t)write;
+}
+
+static hc_sram_row *sram_row(hc_ledger *l, const char *name, int phase) {
+  for (int k = 0; k < l->nsram; k++)
+    if (l->sram_rows[k].phase == phase && !strcmp(l->sram_rows[k].name, name)) return &l->sram_rows[k];
+  if (l->nsram == HC_SRAM_ROWS) return NULL; /* the table is full: bytes counted, no row */
+  hc_sram_row *r = &l->sram_rows[l->nsram++];
+  memset(r, 0, sizeof *r);
+  snprintf(r->name, sizeof r->name, "%s", name);
+  r->phase = phase;
+  return r;
+}
+
+/* What an operation moves between DRAM and the die (cost.h). */
+typedef struct {
+  double set, tiles, read, write;
+  int where;
+} op_traffic;
+
+static op_traffic op_dram(const hc_sram_plan *p, const hc_hw *hw, const hc_workset *ws) {
+  double e = hw->elem_bytes, M = p->micro_batches;
+  op_traffic o = {0, 1, 0, 0, HC_SRAM_FITS};
+  if (ws->updated > 0) { /* the optimizer: its slice streams through one buffer */
+    o.set = (28 + e) * ws->updated;
+    if (p->all_fit) return o;
+    o.tiles = ceil(o.set / p->op_buffer), o.where = HC_SRAM_STREAMED;
+    o.read = 16 * ws->updated, o.write = (12 + e) * ws->updated;
+    return o;
+  }
+  int unitwise = ws->units > 1; /* units are whole sequences: micro-batches do not split them */
+  double u = unitwise ? ws->units : 1;
+  double Wb = e * ws->weights, Gb = 4 * ws->grads, Rb = e * ws->reused;
+  double Ib = e * ws->in, Ob = e * ws->out;
+  double tile = unitwise ? Ib + Ob : (Ib + Ob) / M; /* one execution's rows */
+  double keep = Wb + Gb + Rb;                       /* what every row of it reads */
+  o.set = keep + tile;
+  if (p->all_fit) return o;
+  double B = p->op_buffer, half = B / 2;
+  /* Weights: once per pass (layer-major), else per micro-batch less the pinned. */
+  o.read += Wb * (p->layer_major ? 1 : M * (1 - p->pinned));
+  if (Gb > 0) {
+    if (p->layer_major) o.write += Gb;
+    else o.read += (M - 1) * Gb, o.write += M * Gb;
+  }
+  /* Activations stay on the die between operations when one execution's
+   * tiles fit in half the buffer; otherwise they stream. */
+  if (Rb + tile > half) o.where = HC_SRAM_STREAMED, o.read += u * (Ib + Rb), o.write += u * Ob;
+  if (o.set > B) { /* tiled: the cheaper of the two loop orders */
+    double loads = unitwise ? u : (p->layer_major ? 1 : M); /* of `keep`, untiled */
+    double nR = ceil(keep / half), nA = ceil(tile / half);
+    /* extra loads of `keep` with the rows in nA blocks; under layer-major a
+     * block too large for the buffer no longer stays across micro-batches */
+    double extra = p->layer_major && !unitwise ? M * nA - 1 : loads * (nA - 1);
+    double rows_again = (nR - 1) * Ib * u; /* the input re-read per extra block of `keep` */
+    if (rows_again <= extra * (keep + Gb)) o.read += rows_again, o.tiles = nR;
+    else o.read += extra * keep, o.write += extra * Gb, o.tiles = nA;
+    if (o.where == HC_SRAM_FITS) o.where = HC_SRAM_TILED;
+  }
+  return o;
+}
+
+void hc_ledger_workset(hc_ledger *l, const hc_workset *ws) {
+  const hc_sram_plan *p = &l->sram;
+  if (l->muted || !ws || !p->on) return;
+  op_traffic o = op_dram(p, &l->hw, ws);
+  if (o.read + o.write > 0) {
+    dram_bytes_on_routes(l, o.read, o.write);
+    /* Prefetched while the previous operation computes; this one waits. */
+    l->operands_ready = hc_ledger_run(l, HC_ENG_DRAM, dram_seconds(p, o.read, o.write),
+                                      l->compute_start, ws->name);
+  }
+  hc_sram_row *r = sram_row(l, ws->name ? ws->name : "?", l->phase);
+  if (!r) return;
+  r->calls += 1, r->set = fmax(r->set, o.set), r->tiles = fmax(r->tiles, o.tiles);
+  r->read += o.read, r->write += o.write;
+  if (o.where > r->where) r->where = o.where;
+}
+
+void hc_ledger_sram_finish(hc_ledger *l, double ready) {
+  const hc_sram_plan *p = &l->sram;
+  if (l->muted || !p->on || p->saved_spill <= 0) return;
+  double b = p->saved_spill;
+  dram_bytes_on_routes(l, b, b);
+  hc_ledger_run(l, HC_ENG_DRAM, dram_seconds(p, b, b), ready, "saved activations");
+  hc_sram_row *r = sram_row(l, "saved activations", HC_PHASE_OTHER);
+  if (r) r->calls += 1, r->set = b, r->read += b, r->write += b, r->where = HC_SRAM_STREAMED;
+}
+
+void hc_sram_print(const hc_sram_row *rows, int n, long steps, FILE *f) {
+  double k = steps > 0 ? (double)steps : 1;
+  char b1[32], b2[32], b3[32];
+  if (n == 0) return;
+  fprintf(f, "SRAM working sets (largest chiplet; DRAM bytes per step, all chiplets):\n");
+  fprintf(f, "  %-20s %-9s %12s %8s %7s %12s %12s\n", "operation", "phase", "working set", "SRAM",
+          "tiles", "DRAM read", "DRAM write");
+  for (int i = 0; i < n; i++) {
+    const hc_sram_row *r = &rows[i];
+    char tiles[16] = "-"; /* saved activations: streamed whole, not tiled */
+    if (r->tiles > 0) snprintf(tiles, sizeof tiles, "%.0f", r->tiles);
+    fprintf(f, "  %-20s %-9s %12s %8s %7s %12s %12s\n", r->name, hc_phase_name(r->phase),
+            hc_fmt_bytes(r->set, b1, sizeof b1), hc_sram_where_name(r->where), tiles,
+            hc_fmt_bytes(r->read / k, b2, sizeof b2), hc_fmt_bytes(r->write / k, b3, sizeof b3));
+  }
 }

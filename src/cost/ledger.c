@@ -62,6 +62,7 @@ void hc_ledger_reset(hc_ledger *l) {
   memset(l->engine_free, 0, sizeof l->engine_free);
   memset(l->busy, 0, sizeof l->busy);
   l->now = 0, l->last_coll_time = 0, l->dram_read = l->dram_write = 0, l->nevents = 0;
+  l->nsram = 0, l->operands_ready = l->compute_start = 0;
 }
 
 double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const char *name) {
@@ -86,7 +87,13 @@ double hc_ledger_run(hc_ledger *l, int engine, double dur, double ready, const c
 }
 
 double hc_ledger_compute_at(hc_ledger *l, double flops, double ready, const char *name) {
-  if (!l->muted) l->flops[l->phase][l->op] += flops;
+  if (l->muted) return hc_ledger_run(l, HC_ENG_COMPUTE, hc_hw_compute_time(&l->hw, flops), ready, name);
+  l->flops[l->phase][l->op] += flops;
+  /* Operands fetched from DRAM (hc_ledger_workset) must have arrived. */
+  if (l->operands_ready > ready) ready = l->operands_ready;
+  l->operands_ready = 0;
+  double free_at = l->engine_free[HC_ENG_COMPUTE];
+  l->compute_start = ready > free_at ? ready : free_at;
   return hc_ledger_run(l, HC_ENG_COMPUTE, hc_hw_compute_time(&l->hw, flops), ready, name);
 }
 

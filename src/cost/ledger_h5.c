@@ -7,7 +7,9 @@
  *   /metrics/collectives/{calls,bytes} uint64 [K], {sim_time,wall_time} double [K]
  * L counts only links that exist; attributes name the mesh and hardware.
  *   /report/...  every field of hc_ledger_report as it is in memory (the
- *                hardware and configuration as attributes), so that
+ *                hardware and configuration as attributes; the SRAM model's
+ *                rows as /report/sram/names and a table of phase, where,
+ *                calls, working set, tiles, DRAM read and write), so that
  *                `hecaton report` reads a run back whole (hc_ledger_read_h5). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +173,21 @@ static int write_raw(const hc_ledger_report *r, hid_t file) {
     d2[0] = (size_t)r->nmem, d2[1] = N;
     rc |= hc_h5_write(file, "/report/memory", F64, 2, d2, r->memory);
   }
+  if (r->nsram > 0) { /* the SRAM model's rows: numbers, then names */
+    size_t n = (size_t)r->nsram, w = sizeof r->sram[0].name;
+    double *v = hc_malloc(n * 7 * sizeof(double));
+    char *names = hc_calloc(n, w);
+    for (size_t k = 0; k < n; k++) {
+      const hc_sram_row *q = &r->sram[k];
+      double row[7] = {q->phase, q->where, q->calls, q->set, q->tiles, q->read, q->write};
+      memcpy(v + 7 * k, row, sizeof row), memcpy(names + k * w, q->name, w);
+    }
+    d2[0] = n, d2[1] = 7;
+    rc |= hc_h5_write(file, "/report/sram/phase_where_calls_set_tiles_read_write", F64, 2, d2, v);
+    d2[1] = w;
+    rc |= hc_h5_write(file, "/report/sram/names", H5T_NATIVE_UCHAR, H5T_STD_U8LE, 2, d2, names);
+    free(v), free(names);
+  }
   if (r->events && r->event_counts) {
     size_t ne = 0;
     for (size_t n = 0; n < N; n++) ne += r->event_counts[n];
@@ -228,6 +245,27 @@ static int read_doubles(hid_t f, const char *name, size_t n, double **out) {
   }
   *out = data;
   return 0;
+}
+
+/* The SRAM model's rows (written by write_raw); -1 when misshapen. */
+static int read_sram(hid_t f, hc_ledger_report *r) {
+  int nd, bad = 0;
+  size_t dims[4], w = sizeof r->sram[0].name;
+  void *names = NULL;
+  double *v = NULL;
+  if (hc_h5_read(f, "/report/sram/names", H5T_NATIVE_UCHAR, &nd, dims, &names)) return -1;
+  size_t n = dims[0];
+  bad = nd != 2 || dims[1] != w || n > HC_SRAM_ROWS ||
+        read_doubles(f, "/report/sram/phase_where_calls_set_tiles_read_write", n * 7, &v);
+  for (size_t k = 0; k < n && !bad; k++) {
+    hc_sram_row *q = &r->sram[k];
+    memcpy(q->name, (char *)names + k * w, w), q->name[w - 1] = '\0';
+    q->phase = (int)v[7 * k], q->where = (int)v[7 * k + 1], q->calls = v[7 * k + 2];
+    q->set = v[7 * k + 3], q->tiles = v[7 * k + 4], q->read = v[7 * k + 5], q->write = v[7 * k + 6];
+  }
+  if (!bad) r->nsram = (int)n;
+  free(names), free(v);
+  return bad ? -1 : 0;
 }
 
 int hc_ledger_read_h5(const char *path, hc_ledger_report *r, char *err, size_t errlen) {
@@ -295,6 +333,7 @@ int hc_ledger_read_h5(const char *path, hc_ledger_report *r, char *err, size_t e
     if (n > 0 && !read_doubles(f, "/report/memory", (size_t)n * N, &r->memory))
       r->nmem = n, r->mem_names = r->mem_name_ptrs;
   }
+  if (!bad && H5Lexists(f, "/report/sram", H5P_DEFAULT) > 0) bad = read_sram(f, r);
   if (!bad && H5Lexists(f, "/report/events", H5P_DEFAULT) > 0) {
     int nd;
     size_t dims[4];

@@ -75,6 +75,17 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
   MPI_Gather(cm, NC, MPI_DOUBLE, call, NC, MPI_DOUBLE, 0, comm);
   double ft[TAGGED];
   MPI_Reduce(l->flops, ft, TAGGED, MPI_DOUBLE, MPI_SUM, 0, comm);
+  /* The SRAM rows: every chiplet runs the same operations in the same order;
+   * working sets and tiles the largest chiplet's, DRAM bytes summed. */
+  enum { SR = 6 };
+  double sr_in[HC_SRAM_ROWS][SR] = {{0}}, sr_max[HC_SRAM_ROWS][SR], sr_sum[HC_SRAM_ROWS][SR];
+  for (int k = 0; k < l->nsram; k++) {
+    const hc_sram_row *q = &l->sram_rows[k];
+    sr_in[k][0] = q->set, sr_in[k][1] = q->tiles, sr_in[k][2] = q->where, sr_in[k][3] = q->calls;
+    sr_in[k][4] = q->read, sr_in[k][5] = q->write;
+  }
+  MPI_Reduce(sr_in, sr_max, HC_SRAM_ROWS * SR, MPI_DOUBLE, MPI_MAX, 0, comm);
+  MPI_Reduce(sr_in, sr_sum, HC_SRAM_ROWS * SR, MPI_DOUBLE, MPI_SUM, 0, comm);
   if (rank != 0) return;
   out->step_time = hc_malloc((size_t)size * sizeof(double));
   out->flops = hc_malloc((size_t)size * sizeof(double));
@@ -87,6 +98,13 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
   }
   free(call);
   memcpy(out->flops_tag, ft, sizeof ft);
+  out->nsram = l->nsram;
+  for (int k = 0; k < l->nsram; k++) {
+    hc_sram_row *q = &out->sram[k];
+    *q = l->sram_rows[k];
+    q->set = sr_max[k][0], q->tiles = sr_max[k][1], q->where = (int)sr_max[k][2];
+    q->calls = sr_max[k][3], q->read = sr_sum[k][4], q->write = sr_sum[k][5];
+  }
   for (int p = 0; p < HC_NPHASES; p++)
     for (int o = 0; o < HC_NOPKINDS; o++) {
       int k = p * HC_NOPKINDS + o;
@@ -166,14 +184,5 @@ void hc_ledger_print(const hc_ledger_report *r, FILE *f) {
             hc_fmt_bytes((double)total, b1, sizeof b1), hc_topo_count_links(&r->topo),
             hc_link_name(&r->topo, busiest, b2, sizeof b2),
             hc_fmt_bytes((double)most, b3, sizeof b3));
-}
-
-void hc_ledger_dram(hc_ledger *l, MPI_Comm comm, hc_dram_io mine, double ready) {
-  int n = hc_topo_nodes(&l->topo);
-  hc_dram_io *all = hc_malloc((size_t)n * sizeof *all);
-  MPI_Allgather(&mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, comm);
-  double time = hc_dram_time(&l->topo, &l->hw, all);
-  free(all);
-  hc_ledger_dram_record(l, mine, time, ready);
 }
 

@@ -62,18 +62,20 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     hc_model md;
     hc_model_init(&md, &m);
     int *batch = hc_calloc((size_t)in->b * (size_t)(in->s + 1), sizeof(int));
-    /* One training step as the trainer runs it. */
+    /* One training step as the trainer runs it, with its SRAM plan. */
+    int M = in->micro_batches > 0 ? in->micro_batches : in->b;
+    hc_ledger_sram_plan(&l, in->schedule, M, (double)p.n_params, hc_model_saved_floats(&m));
     hc_step_opts so = {.opt = NULL}; /* costed, phantom: nothing to update */
     hc_train_step(&md, batch, &so);
-    int M = in->micro_batches > 0 ? in->micro_batches : in->b;
+    hc_ledger_sram_finish(&l, 0);
     ch[k].node = pick[k];
-    ch[k].io = hc_dram_bytes(&in->hw, (double)p.n_params, hc_model_saved_floats(&m),
-                             in->hw.elem_bytes, in->schedule, M);
+    ch[k].io = (hc_dram_io){(double)l.dram_read, (double)l.dram_write};
     ch[k].params = (double)p.n_params * sizeof(float);
     hc_counters t = hc_ledger_totals(&l);
     ch[k].sent = (double)t.sent, ch[k].byte_hops = t.byte_hops;
     ch[k].flops = hc_ledger_total_flops(&l);
-    ch[k].end = l.now;
+    ch[k].end = l.now; /* the step ends when every engine is done */
+    for (int e = 0; e < HC_NENGINES; e++) ch[k].end = fmax(ch[k].end, l.engine_free[e]);
     for (int e = 0; e < HC_NENGINES; e++) ch[k].busy[e] = l.busy[e];
     free(batch);
     hc_model_free(&md);
@@ -82,8 +84,8 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     hc_ledger_free(&l);
   }
   hc_memo_free(memo);
-  /* DRAM: every chiplet's traffic at once; an unevaluated chiplet moves what
-   * the evaluated one of its row does (same blocks). */
+  /* DRAM (on each chiplet's timeline already): an unevaluated chiplet moves
+   * what the evaluated one of its row does (same blocks). */
   hc_dram_io *io = hc_calloc((size_t)N, sizeof *io);
   int *rep = hc_malloc((size_t)N * sizeof(int));
   for (int n = 0; n < N; n++) rep[n] = -1;
@@ -93,12 +95,9 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     io[n] = ch[rep[n]].io;
   }
   hc_topo topo = {R, C, in->hw.io_edges};
-  double dram = hc_dram_time(&topo, &in->hw, io);
   int critical = 0;
   for (int k = 0; k < np; k++) {
-    if (ch[k].io.read + ch[k].io.write > 0) ch[k].busy[HC_ENG_DRAM] += dram;
-    double end = fmax(ch[k].end, ch[k].io.read + ch[k].io.write > 0 ? dram : 0);
-    if (end > out->time) out->time = end, critical = k;
+    if (ch[k].end > out->time) out->time = ch[k].end, critical = k;
     if (ch[k].sent > out->sent) out->sent = ch[k].sent;
     if (ch[k].busy[HC_ENG_NOP] > out->nop_time) out->nop_time = ch[k].busy[HC_ENG_NOP];
     if (ch[k].flops > out->flops_chiplet) out->flops_chiplet = ch[k].flops;

@@ -107,26 +107,41 @@ int hc_route_from_io(const hc_topo *t, int port_node, int edge, int dst, int *li
   return 1 + hc_route(t, port_node, dst, links + 1);
 }
 
+/* The port straight across from chiplet (i, j) on edge e: W (i, 0),
+ * E (i, C-1), N (0, j), S (R-1, j); returns the hops to its die. */
+static int port_on_edge(const hc_topo *t, int i, int j, int e, int *port) {
+  switch (e) {
+    case HC_W: *port = i * t->C; return j + 1;
+    case HC_E: *port = i * t->C + t->C - 1; return t->C - j;
+    case HC_N: *port = j; return i + 1;
+    default: *port = (t->R - 1) * t->C + j; return t->R - i;
+  }
+}
+
+static const int kEdgeOrder[4] = {HC_W, HC_E, HC_N, HC_S};
+
 int hc_nearest_io(const hc_topo *t, int node, int *port_node, int *edge) {
-  /* The nearest port on each edge is straight across: W (i, 0), E (i, C-1),
-   * N (0, j), S (R-1, j). Ties: lowest port node, then W, E, N, S. */
-  static const int kEdgeOrder[4] = {HC_W, HC_E, HC_N, HC_S};
+  /* Ties: lowest port node, then W, E, N, S. */
   int i = node / t->C, j = node % t->C, best = -1, best_rank = 0;
   for (int k = 0; k < 4; k++) {
-    int e = kEdgeOrder[k], p, hops;
+    int e = kEdgeOrder[k], p;
     if (!(t->io_edges & HC_EDGE_BIT(e))) continue;
-    switch (e) {
-      case HC_W: p = i * t->C, hops = j + 1; break;
-      case HC_E: p = i * t->C + t->C - 1, hops = t->C - j; break;
-      case HC_N: p = j, hops = i + 1; break;
-      default: p = (t->R - 1) * t->C + j, hops = t->R - i; break;
-    }
-    int rank = p * 4 + k;
+    int hops = port_on_edge(t, i, j, e, &p), rank = p * 4 + k;
     if (best < 0 || hops < best || (hops == best && rank < best_rank)) {
       best = hops, best_rank = rank, *port_node = p, *edge = e;
     }
   }
   return best;
+}
+
+int hc_nearest_ios(const hc_topo *t, int node, int port_node[4], int edge[4]) {
+  int p0, e0, hops = hc_nearest_io(t, node, &p0, &e0), n = 0;
+  for (int k = 0; k < 4 && hops >= 0; k++) {
+    int e = kEdgeOrder[k], p;
+    if ((t->io_edges & HC_EDGE_BIT(e)) && port_on_edge(t, node / t->C, node % t->C, e, &p) == hops)
+      port_node[n] = p, edge[n++] = e;
+  }
+  return n;
 }
 
 void hc_snake_order(const hc_topo *t, int *order) {

@@ -14,6 +14,37 @@ void hc_method_charge(hc_method *m, int phase, int op, double flops, const char 
   if (m->ops->charge) m->ops->charge(m, phase, op, flops, name);
 }
 
+void hc_method_charge_ws(hc_method *m, int phase, int op, double flops, const hc_workset *ws,
+                         const char *name) {
+  m->ws = ws;
+  hc_method_charge(m, phase, op, flops, name);
+  m->ws = NULL;
+}
+
+/* Working sets (workset.h) of the model's operations, from the method's
+ * layouts. A linear between L1 (T1 x h1) and L2 (T2 x n2) with its n2 x h1
+ * weight block; backward reads dY and X, writes dX and adds to dW. */
+static hc_workset linear_ws(const hc_method *m, const char *name, double n2, int l1_to_l2,
+                            int backward) {
+  double x1 = (double)m->T1 * m->h1, x2 = (double)m->T2 * n2, w = n2 * m->h1;
+  double in = l1_to_l2 ? x1 : x2, out = l1_to_l2 ? x2 : x1;
+  hc_workset s = {name, w, 0, 0, in, out, 1, 0};
+  if (backward) s.grads = w, s.in = in + out, s.out = in;
+  return s;
+}
+/* Row by row (norms, residual adds, SwiGLU, the loss). */
+static hc_workset rows_ws(const char *name, double weights, double in, double out) {
+  hc_workset s = {name, weights, 0, 0, in, out, 1, 0};
+  return s;
+}
+/* Attention, one sequence and query head at a time: its Q rows stream past
+ * the head's K and V (backward: Q, O, dO in; dQ, dK, dV out). */
+static hc_workset attention_ws(const hc_method *m, int backward) {
+  double sd = (double)m->s * hc_model_head_dim(&m->cfg), io = backward ? 3 * sd : sd;
+  hc_workset s = {"attention", 0, 0, 2 * sd, io, io, (double)m->b2 * m->nh2, 0};
+  return s;
+}
+
 size_t hc_model_act_table(const hc_method *m, hc_act_size sz[HC_NACTS]) {
   const hc_model_config *c = &m->cfg;
   size_t d = (size_t)hc_model_head_dim(c), L = (size_t)c->n_layers;
@@ -45,6 +76,7 @@ size_t hc_model_act_table(const hc_method *m, hc_act_size sz[HC_NACTS]) {
 void hc_model_init(hc_model *md, hc_method *m) {
   memset(md, 0, sizeof *md);
   md->m = m;
+  m->ws = NULL; /* no operation stated yet */
   md->L = m->cfg.n_layers;
   size_t total = hc_model_act_table(m, md->size);
   if (!m->phantom) { /* phantom mode: the table only, every pointer NULL */
@@ -119,34 +151,45 @@ static void forward_layers(hc_model *md, int lo, int hi, int recomputing) {
     float *lse = a.lse, *xmid = a.xmid, *xn2 = a.xn2, *rstd2 = a.rstd2, *gate = a.gate;
     float *up = a.up, *hsw = a.hsw, *xnext = a.xnext;
     /* attention block: x -> norm (L1) -> q, k, v (L2) -> attention -> wo (L1) */
-    op->norm_fwd(m, xn1, rstd1, x, P(HC_P_ATTENTION_NORM, l));
+    hc_workset ws = rows_ws("norm", m->h1, n1, n1);
+    m->ws = &ws, op->norm_fwd(m, xn1, rstd1, x, P(HC_P_ATTENTION_NORM, l));
     float *qkv[3] = {q, k, v};
     const float *wqkv[3] = {P(HC_P_WQ, l), P(HC_P_WK, l), P(HC_P_WV, l)};
     int nqkv[3] = {m->nh2 * d, m->nkv2 * d, m->nkv2 * d};
-    op->lin12_fwd(m, 3, qkv, xn1, wqkv, nqkv);
+    ws = linear_ws(m, "wq,wk,wv", nqkv[0] + nqkv[1] + nqkv[2], 1, 0);
+    m->ws = &ws, op->lin12_fwd(m, 3, qkv, xn1, wqkv, nqkv);
     if (!ph) {
       hc_rope_forward(q, q, m->b2, m->s, m->nh2, d, c->rope_theta);
       hc_rope_forward(k, k, m->b2, m->s, m->nkv2, d, c->rope_theta);
       hc_attention_forward(att, lse, q, k, v, m->b2, m->s, m->nh2, m->nkv2, d);
     }
-    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_ATTN,
-                     HC_FLOPS_ROPE * (double)m->T2 * (m->nh2 + m->nkv2) * d +
-                         hc_flops_attention_fwd(m->b2, m->s, m->nh2, d),
-                     "attention");
-    op->lin21_fwd(m, xmid, att, P(HC_P_WO, l), m->nh2 * d);
+    ws = attention_ws(m, 0);
+    hc_method_charge_ws(m, HC_PHASE_FWD, HC_OPK_ATTN,
+                        HC_FLOPS_ROPE * (double)m->T2 * (m->nh2 + m->nkv2) * d +
+                            hc_flops_attention_fwd(m->b2, m->s, m->nh2, d),
+                        &ws, "attention");
+    ws = linear_ws(m, "wo", m->nh2 * d, 0, 0);
+    m->ws = &ws, op->lin21_fwd(m, xmid, att, P(HC_P_WO, l), m->nh2 * d);
     add(xmid, x, n1);
-    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, "residual");
+    ws = rows_ws("residual", 0, 2.0 * n1, n1);
+    hc_method_charge_ws(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, &ws, "residual");
     /* feed-forward block: norm -> gate, up (L2) -> SwiGLU -> down (L1) */
-    op->norm_fwd(m, xn2, rstd2, xmid, P(HC_P_FFN_NORM, l));
+    ws = rows_ws("norm", m->h1, n1, n1);
+    m->ws = &ws, op->norm_fwd(m, xn2, rstd2, xmid, P(HC_P_FFN_NORM, l));
     float *gu[2] = {gate, up};
     const float *w13[2] = {P(HC_P_W1, l), P(HC_P_W3, l)};
     int nf2[2] = {m->f2, m->f2};
-    op->lin12_fwd(m, 2, gu, xn2, w13, nf2);
+    ws = linear_ws(m, "w1,w3", 2.0 * m->f2, 1, 0);
+    m->ws = &ws, op->lin12_fwd(m, 2, gu, xn2, w13, nf2);
     if (!ph) hc_swiglu_forward(hsw, gate, up, nf);
-    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_SWIGLU_FWD * (double)nf, "swiglu");
-    op->lin21_fwd(m, xnext, hsw, P(HC_P_W2, l), m->f2);
+    ws = rows_ws("swiglu", 0, 2.0 * nf, nf);
+    hc_method_charge_ws(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_SWIGLU_FWD * (double)nf, &ws, "swiglu");
+    ws = linear_ws(m, "w2", m->f2, 0, 0);
+    m->ws = &ws, op->lin21_fwd(m, xnext, hsw, P(HC_P_W2, l), m->f2);
     add(xnext, xmid, n1);
-    hc_method_charge(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, "residual");
+    ws = rows_ws("residual", 0, 2.0 * n1, n1);
+    hc_method_charge_ws(m, HC_PHASE_FWD, HC_OPK_OTHER, HC_FLOPS_ADD * (double)n1, &ws, "residual");
+    m->ws = NULL;
     if (md->progress && !recomputing) md->progress(md->progress_arg, 0, l, md->L);
   }
 }
@@ -168,12 +211,16 @@ float hc_model_forward(hc_model *md, const int *batch) {
   if (m->recompute) m->forward_only = 1;
   forward_layers(md, 0, md->L, 0);
   m->forward_only = keep;
-  op->norm_fwd(m, md->xnf, md->rstdf, at(md->x, (size_t)md->L, n1), P(HC_P_NORM, -1));
+  hc_workset ws = rows_ws("norm", m->h1, n1, n1);
+  m->ws = &ws, op->norm_fwd(m, md->xnf, md->rstdf, at(md->x, (size_t)md->L, n1), P(HC_P_NORM, -1));
   float *lg[1] = {md->logits};
   const float *wout[1] = {P(HC_P_OUTPUT, -1)};
   int nv[1] = {m->V2};
-  op->lin12_fwd(m, 1, lg, md->xnf, wout, nv);
-  md->loss = op->loss(m, md->dlogits, md->logits, md->targets);
+  ws = linear_ws(m, "lm head", m->V2, 1, 0);
+  m->ws = &ws, op->lin12_fwd(m, 1, lg, md->xnf, wout, nv);
+  ws = rows_ws("loss", 0, (double)m->T2 * m->V2, (double)m->T2 * m->V2);
+  m->ws = &ws, md->loss = op->loss(m, md->dlogits, md->logits, md->targets);
+  m->ws = NULL;
   return md->loss;
 }
 
@@ -191,9 +238,11 @@ void hc_model_backward(hc_model *md) {
   float *dwout[1] = {G(HC_P_OUTPUT, -1)};
   const float *dlg[1] = {md->dlogits}, *wout[1] = {P(HC_P_OUTPUT, -1)};
   int nv[1] = {m->V2};
-  op->lin12_bwd(m, 1, dn, dwout, dlg, md->xnf, wout, nv);
-  op->norm_bwd(m, dx, G(HC_P_NORM, -1), dn, md->rstdf, at(md->x, (size_t)md->L, n1),
-               P(HC_P_NORM, -1));
+  hc_workset ws = linear_ws(m, "lm head", m->V2, 1, 1);
+  m->ws = &ws, op->lin12_bwd(m, 1, dn, dwout, dlg, md->xnf, wout, nv);
+  ws = rows_ws("norm", m->h1, 3.0 * n1, n1);
+  m->ws = &ws, op->norm_bwd(m, dx, G(HC_P_NORM, -1), dn, md->rstdf, at(md->x, (size_t)md->L, n1),
+                            P(HC_P_NORM, -1));
 
   for (int l = md->L - 1; l >= 0; l--) {
     if (m->recompute) forward_layers(md, l, l + 1, 1); /* this layer's activations again */
@@ -204,36 +253,45 @@ void hc_model_backward(hc_model *md) {
     /* xnext = xmid + w2(swiglu(w1 xn2, w3 xn2)): dx flows to xmid unchanged. */
     float *dh = md->buf2a, *dg = md->buf2b, *du = md->buf2c;
     zero(dh, nf), zero(dg, nf), zero(du, nf), zero(dn, n1);
-    op->lin21_bwd(m, dh, G(HC_P_W2, l), dx, hsw, P(HC_P_W2, l), m->f2);
+    ws = linear_ws(m, "w2", m->f2, 0, 1);
+    m->ws = &ws, op->lin21_bwd(m, dh, G(HC_P_W2, l), dx, hsw, P(HC_P_W2, l), m->f2);
     if (!ph) hc_swiglu_backward(dg, du, dh, gate, up, nf);
-    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_OTHER, HC_FLOPS_SWIGLU_BWD * (double)nf, "swiglu");
+    ws = rows_ws("swiglu", 0, 3.0 * nf, 2.0 * nf);
+    hc_method_charge_ws(m, HC_PHASE_BWD, HC_OPK_OTHER, HC_FLOPS_SWIGLU_BWD * (double)nf, &ws, "swiglu");
     float *dw13[2] = {G(HC_P_W1, l), G(HC_P_W3, l)};
     const float *dgu[2] = {dg, du}, *w13[2] = {P(HC_P_W1, l), P(HC_P_W3, l)};
     int nf2[2] = {m->f2, m->f2};
-    op->lin12_bwd(m, 2, dn, dw13, dgu, xn2, w13, nf2);
-    op->norm_bwd(m, dx, G(HC_P_FFN_NORM, l), dn, rstd2, xmid, P(HC_P_FFN_NORM, l));
+    ws = linear_ws(m, "w1,w3", 2.0 * m->f2, 1, 1);
+    m->ws = &ws, op->lin12_bwd(m, 2, dn, dw13, dgu, xn2, w13, nf2);
+    ws = rows_ws("norm", m->h1, 3.0 * n1, n1);
+    m->ws = &ws, op->norm_bwd(m, dx, G(HC_P_FFN_NORM, l), dn, rstd2, xmid, P(HC_P_FFN_NORM, l));
     /* xmid = x + wo(attention(rope(q), rope(k), v)): dx flows to x unchanged.
      * q and k were saved after rotation; RoPE's backward rotates back. */
     float *datt = md->buf2a, *dqr = md->buf2b, *dkr = md->buf2c, *dv = md->buf2d;
     float *dq = md->buf2e, *dk = md->buf2a; /* dk reuses datt once it is spent */
     zero(datt, nq), zero(dqr, nq), zero(dkr, nkv), zero(dv, nkv), zero(dn, n1);
-    op->lin21_bwd(m, datt, G(HC_P_WO, l), dx, att, P(HC_P_WO, l), m->nh2 * d);
+    ws = linear_ws(m, "wo", m->nh2 * d, 0, 1);
+    m->ws = &ws, op->lin21_bwd(m, datt, G(HC_P_WO, l), dx, att, P(HC_P_WO, l), m->nh2 * d);
     if (!ph) {
       hc_attention_backward(dqr, dkr, dv, datt, lse, q, k, v, m->b2, m->s, m->nh2, m->nkv2, d);
       zero(dq, nq), zero(dk, nkv);
       hc_rope_backward(dq, dqr, m->b2, m->s, m->nh2, d, c->rope_theta);
       hc_rope_backward(dk, dkr, m->b2, m->s, m->nkv2, d, c->rope_theta);
     }
-    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_ATTN,
-                     HC_FLOPS_ROPE * (double)m->T2 * (m->nh2 + m->nkv2) * d +
-                         hc_flops_attention_bwd(m->b2, m->s, m->nh2, d),
-                     "attention");
+    ws = attention_ws(m, 1);
+    hc_method_charge_ws(m, HC_PHASE_BWD, HC_OPK_ATTN,
+                        HC_FLOPS_ROPE * (double)m->T2 * (m->nh2 + m->nkv2) * d +
+                            hc_flops_attention_bwd(m->b2, m->s, m->nh2, d),
+                        &ws, "attention");
     float *dwqkv[3] = {G(HC_P_WQ, l), G(HC_P_WK, l), G(HC_P_WV, l)};
     const float *dqkv[3] = {dq, dk, dv};
     const float *wqkv[3] = {P(HC_P_WQ, l), P(HC_P_WK, l), P(HC_P_WV, l)};
     int nqkv[3] = {m->nh2 * d, m->nkv2 * d, m->nkv2 * d};
-    op->lin12_bwd(m, 3, dn, dwqkv, dqkv, xn1, wqkv, nqkv);
-    op->norm_bwd(m, dx, G(HC_P_ATTENTION_NORM, l), dn, rstd1, x, P(HC_P_ATTENTION_NORM, l));
+    ws = linear_ws(m, "wq,wk,wv", nqkv[0] + nqkv[1] + nqkv[2], 1, 1);
+    m->ws = &ws, op->lin12_bwd(m, 3, dn, dwqkv, dqkv, xn1, wqkv, nqkv);
+    ws = rows_ws("norm", m->h1, 3.0 * n1, n1);
+    m->ws = &ws, op->norm_bwd(m, dx, G(HC_P_ATTENTION_NORM, l), dn, rstd1, x, P(HC_P_ATTENTION_NORM, l));
+    m->ws = NULL;
     if (md->progress) md->progress(md->progress_arg, 1, l, md->L);
   }
   op->embed_bwd(m, dx, md->tokens);

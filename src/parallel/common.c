@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hecaton/cost.h"
 #include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/optim.h"
@@ -163,15 +164,24 @@ double hc_par_grad_sumsq(hc_method *m, hc_comm *c) {
   return total;
 }
 
+/* The operation's first charge hands its working set (model.h) to the SRAM
+ * model, which fetches what it needs from DRAM before the compute starts. */
+static void hand_over_workset(hc_method *m) {
+  if (m->ws) hc_ledger_workset(m->ledger, m->ws);
+  m->ws = NULL;
+}
+
 void hc_par_charge(hc_method *m, int phase, int op, double flops, const char *name) {
   hc_ledger *l = m->ledger;
   hc_ledger_set_tag(l, phase, op);
+  hand_over_workset(m);
   hc_ledger_compute(l, flops, name);
 }
 
 double hc_par_charge_at(hc_method *m, int phase, int op, double flops, double ready,
                         const char *name) {
   hc_ledger_set_tag(m->ledger, phase, op);
+  hand_over_workset(m);
   return hc_ledger_compute_at(m->ledger, flops, ready, name);
 }
 

@@ -22,6 +22,8 @@ hc_step_result hc_train_step(hc_model *md, const int *batch, const hc_step_opts 
     float scale = o->clip > 0 ? hc_grad_clip_scale(r.grad_norm * r.grad_norm, o->clip) : 1.0f;
     hc_adamw_step_scaled(p, o->opt, (float)o->lr, o->t, scale);
   }
-  hc_method_charge(m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p->n_params, "adamw");
+  hc_workset slice = {.name = "adamw", .updated = (double)p->n_params}; /* streams its state */
+  hc_method_charge_ws(m, HC_PHASE_OPT, HC_OPK_OTHER, HC_FLOPS_ADAMW * (double)p->n_params, &slice,
+                      "adamw");
   return r;
 }

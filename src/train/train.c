@@ -146,6 +146,10 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     hook_ctx hk = {tr, o, step == step0, step};
     hc_step_opts so = {.opt = &opt, .lr = lr, .clip = o->clip, .t = step + 1,
                        .after_backward = first_step_hook, .arg = &hk};
+    if (tr->ledger) /* what each operation keeps on the die, what goes to DRAM */
+      hc_ledger_sram_plan(tr->ledger, (hc_schedule)o->schedule,
+                          o->micro_batches > 0 ? o->micro_batches : m->b, (double)p->n_params,
+                          hc_model_saved_floats(m));
     hc_step_result res = hc_train_step(&md, batch, &so);
     if (res.stopped) {
       rc = -1;
@@ -153,11 +157,8 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     }
     float loss = res.loss;
     double norm = res.grad_norm;
-    if (tr->ledger) { /* DRAM, streaming alongside the whole step */
-      int M = o->micro_batches > 0 ? o->micro_batches : m->b;
-      hc_dram_io io = hc_dram_bytes(&tr->ledger->hw, (double)p->n_params, hc_model_saved_floats(m),
-                                    tr->ledger->hw.elem_bytes, (hc_schedule)o->schedule, M);
-      hc_ledger_dram(tr->ledger, tr->comm, io, sim0);
+    if (tr->ledger) { /* saved activations that spill, streaming alongside the whole step */
+      hc_ledger_sram_finish(tr->ledger, sim0);
       double end = tr->ledger->now; /* the next step starts when every engine is done */
       for (int e = 0; e < HC_NENGINES; e++) end = fmax(end, tr->ledger->engine_free[e]);
       tr->ledger->now = end;

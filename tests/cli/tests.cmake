@@ -114,6 +114,24 @@ hc_estimate_test(hecaton "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-
 hc_estimate_test(megatron "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96" "3x3 tiny-144")
 hc_estimate_test(megatron-sp "2x2 tiny-64" "1x4 tiny-128" "4x1 llama2-7b" "2x3 tiny-96")
 hc_estimate_test(summa "1x1 tiny-64" "2x2 tiny-128" "4x4 llama2-7b" "3x3 tiny-96")
+# The SRAM working-set model: SRAM size, I/O placement and DRAM bandwidth
+# change the estimator's DRAM bytes and step time (Llama2-70B on 8x8); a tiny
+# model that fits moves nothing; a dry run's summary says, per operation,
+# what fits, what is tiled and what streams.
+add_test(NAME cli.estimate_sram
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/sram.sh ${HC_BIN} ${CMAKE_CURRENT_BINARY_DIR}/sram
+                 ${CMAKE_SOURCE_DIR}/models/hw/standard.ini)
+set_tests_properties(cli.estimate_sram PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+hc_cli_test(dry_run_sram_table ok "w1,w3 +backward +[0-9.]+ MiB +tiled"
+            ${HC_RUN} 4 ${HC_BIN} train --dry-run --mesh 2x2 --model llama2-7b --batch 4 --seq 256 --steps 1)
+# ... and the HDF5 report keeps the table (`hecaton report` prints it back).
+add_test(NAME cli.report_sram_table
+         COMMAND sh -c "\"$@\" >/dev/null && ${HC_EXPECT} ok \"adamw +optimizer .* streams\" -- ${HC_BIN} report $0"
+                 ${CMAKE_CURRENT_BINARY_DIR}/sram_table.h5 ${HC_RUN} 4 ${HC_BIN} train --dry-run --mesh 2x2
+                 --model llama2-7b --batch 4 --seq 256 --steps 1 --report ${CMAKE_CURRENT_BINARY_DIR}/sram_table.h5)
+set_tests_properties(cli.report_sram_table PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 120
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 add_test(NAME cli.hecaton_chunks
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/chunks.sh ${HC_BIN} ${HC_CORPUS}
                  ${CMAKE_CURRENT_BINARY_DIR}/chunks)

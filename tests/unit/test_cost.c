@@ -1,7 +1,7 @@
 /* test_cost.c: the cost model (DESIGN.md section 5) on hand-computed cases:
- * compute time and the engines' busy-until clocks, DRAM bytes under both
- * schedules, DRAM time through the I/O ports, the ledger's DRAM bookkeeping,
- * and a step's energy and critical chiplet from a hand-built report. */
+ * compute time and the engines' busy-until clocks, the SRAM working-set
+ * model (plan, per-operation DRAM bytes, tiles, the timeline, and what SRAM
+ * size, I/O placement and DRAM bandwidth change), and a step's energy and critical chiplet from a hand-built report. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,129 +92,162 @@ static void test_engine_clocks(void) {
   hc_ledger_free(&l);
 }
 
-/* read and write of one hc_dram_bytes call */
-#define BYTES(params, saved, s, M, r, w)                                  \
-  do {                                                                    \
-    hc_dram_io io_ = hc_dram_bytes(&hw, (params), (saved), 2, (s), (M)); \
-    NEAR(io_.read, (r));                                                  \
-    NEAR(io_.write, (w));                                                 \
+/* The SRAM plan (hw_round: SRAM 1000 B, 2 B per element): what fits, what
+ * is pinned, what saved activations spill. */
+static void test_sram_plan(void) {
+  hc_hw hw = hw_round();
+  hc_topo t = {1, 2, HC_EDGE_BIT(HC_W)};
+  hc_ledger l;
+  hc_ledger_init(&l, &t, &hw, 1);
+  /* 10 params, 10 saved: W 20 + G 40 + state 120 + A 20 = 200 fits. */
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 10, 10);
+  CU_ASSERT(l.sram.on && l.sram.all_fit);
+  /* Exactly full still fits: 50 params (900 B) + 50 saved (100 B). */
+  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 1, 50, 50);
+  CU_ASSERT(l.sram.all_fit);
+  /* 100 params (1800 B of state) do not: a quarter (250 B) for the
+   * operation in flight; layer-major keeps A = 200 <= 500 of saved. */
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100);
+  CU_ASSERT(!l.sram.all_fit);
+  NEAR(l.sram.op_buffer, 250), NEAR(l.sram.pinned, 0), NEAR(l.sram.saved_spill, 0);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 300); /* A = 600: 100 spill */
+  NEAR(l.sram.saved_spill, 100);
+  /* Micro-batch-major pins the weights (200 B) in the half kept across
+   * operations; one micro-batch's saved (150 B) fits the other 300 B. */
+  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 4, 100, 300);
+  NEAR(l.sram.pinned, 1), NEAR(l.sram.saved_spill, 0);
+  /* 400 params: W 800, 500 pinned; no room left for 200 B per micro-batch. */
+  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 4, 400, 400);
+  NEAR(l.sram.pinned, 0.625), NEAR(l.sram.saved_spill, 800);
+  /* Chiplet 1 reaches the west die over the mesh link and the port, which
+   * both chiplets share: 2 x 2 ns/B in and out, DRAM 2 x 1 ps/B. */
+  NEAR(l.sram.s_in, 4 * NS), NEAR(l.sram.s_out, 4 * NS), NEAR(l.sram.s_die, 2e-12);
+  NEAR(l.sram.latency, 120 * NS);
+  hc_ledger_free(&l);
+}
+
+#define ROW_IS(r, nm, ph, wh, rd, wr)                                               \
+  do {                                                                              \
+    CU_ASSERT_STRING_EQUAL((r)->name, nm);                                          \
+    CU_ASSERT_EQUAL((r)->phase, ph);                                                \
+    CU_ASSERT_EQUAL((r)->where, wh);                                                \
+    NEAR((r)->read, rd), NEAR((r)->write, wr);                                      \
   } while (0)
 
-static void test_dram_bytes(void) {
-  hc_hw hw = hw_round(); /* SRAM 1000 B, 2 B per element */
-  /* 10 params, 10 saved: W 20 + G 40 + state 120 + A 20 = 200 fits. */
-  BYTES(10, 10, HC_SCHED_MICRO, 4, 0, 0);
-  BYTES(10, 10, HC_SCHED_LAYER, 4, 0, 0);
-  /* Exactly full still fits: 50 params (900 B) + 50 saved (100 B). */
-  BYTES(50, 50, HC_SCHED_MICRO, 1, 0, 0);
-  /* 100 params: W 200, G 400, state 1200; saved 100: A 200 <= 500, kept.
-   * Optimizer: read 16 P = 1600, write 12 P + W = 1400.
-   * Layer-major: + 2 W read, + G written: 2000 / 1800, whatever M. */
-  BYTES(100, 100, HC_SCHED_LAYER, 1, 2000, 1800);
-  BYTES(100, 100, HC_SCHED_LAYER, 4, 2000, 1800);
-  /* Micro-batch-major, M = 1: the same. */
-  BYTES(100, 100, HC_SCHED_MICRO, 1, 2000, 1800);
-  BYTES(100, 100, HC_SCHED_MICRO, 0, 2000, 1800); /* M < 1 counts as 1 */
-  /* M = 4: read 4400 = 2(M-1) W + (M-1) G more; write 3000 = (M-1) G more. */
-  BYTES(100, 100, HC_SCHED_MICRO, 4, 2000 + 2 * 3 * 200 + 3 * 400, 1800 + 3 * 400);
-  /* Activations: 300 saved, A = 600 > 500 = SRAM/2: + A read and written. */
-  BYTES(100, 300, HC_SCHED_LAYER, 4, 2600, 2400);
-  BYTES(100, 300, HC_SCHED_MICRO, 1, 2600, 2400);
-  /* Micro-batch-major keeps one micro-batch's: 600/2 = 300 fits half. */
-  BYTES(100, 300, HC_SCHED_MICRO, 2, 1600 + 4 * 200 + 400, 1400 + 400 + 400);
-  /* A = 500 is exactly half: kept. */
-  BYTES(100, 250, HC_SCHED_LAYER, 1, 2000, 1800);
-  BYTES(100, 500, HC_SCHED_MICRO, 2, 2800, 2200); /* A/M = 500: kept */
-}
-
-/* 1x2 mesh, I/O on the west edge: chiplet 0 reaches the die over its port
- * (1 hop), chiplet 1 over the mesh link 1<->0 and the same port (2 hops). */
-static void test_dram_time(void) {
-  hc_topo t = {1, 2, HC_EDGE_BIT(HC_W)};
-  hc_hw hw = hw_round(), h2;
-  hc_dram_io io[2] = {{1000, 0}, {1000, 500}};
-  /* Port in: 2000 B at 2 ns/B = 4000 ns; mesh 0->1: 1000 B at 1 ns/B.
-   * Reads: chiplet 0 100 + 10 + 4000, chiplet 1 100 + 20 + 4000 (slowest);
-   * writes of chiplet 1: port out 500 B = 1000 ns: 1120 ns. DRAM 2.5 ns. */
-  double base = hc_dram_time(&t, &hw, io);
-  NEAR(base, 4120 * NS);
-  h2 = hw, h2.io_port_bw *= 2; /* port 1 ns/B: 2000 ns */
-  NEAR(hc_dram_time(&t, &h2, io), 2120 * NS);
-  h2 = hw, h2.link_latency *= 2; /* chiplet 1: 2 hops */
-  NEAR(hc_dram_time(&t, &h2, io) - base, 20 * NS);
-  h2 = hw, h2.dram_bw *= 2; /* not the bottleneck */
-  NEAR(hc_dram_time(&t, &h2, io), base);
-  h2 = hw, h2.link_bw *= 4; /* mesh link not the bottleneck either */
-  NEAR(hc_dram_time(&t, &h2, io), base);
-  /* Fast port: the mesh link 0->1 (1000 B at 1 ns/B) limits chiplet 1. */
-  h2 = hw, h2.io_port_bw = 1e15;
-  NEAR(hc_dram_time(&t, &h2, io), (120 + 1000) * NS);
-  h2.link_bw *= 2;
-  NEAR(hc_dram_time(&t, &h2, io), (120 + 500) * NS);
-  /* Slow DRAM: 2500 B at 1e8 B/s = 25 us, the die is the bottleneck. */
-  hw.dram_bw = 1e8;
-  NEAR(hc_dram_time(&t, &hw, io), 25e-6);
-  h2 = hw, h2.dram_bw *= 2;
-  NEAR(hc_dram_time(&t, &h2, io), 12.5e-6);
-  h2 = hw, h2.io_port_bw *= 2;
-  NEAR(hc_dram_time(&t, &h2, io), 25e-6);
-  h2 = hw, h2.link_latency *= 2;
-  NEAR(hc_dram_time(&t, &h2, io), 25e-6);
-  /* No traffic: no time. */
-  hc_dram_io none[2] = {{0, 0}, {0, 0}};
-  NEAR(hc_dram_time(&t, &hw, none), 0);
-  /* Only chiplet 0 writing 1000 B: port out 2000 ns + o + alpha. */
-  hc_dram_io w0[2] = {{0, 1000}, {0, 0}};
-  hw.dram_bw = 1e12;
-  NEAR(hc_dram_time(&t, &hw, w0), (110 + 2000) * NS);
-}
-
-static void test_dram_record(void) {
-  hc_topo t = {2, 3, HC_EDGE_BIT(HC_W)};
+/* Operations on chiplet 1's timeline (layer-major, M = 4, 100 params): the
+ * DRAM bytes each one's working set brings, the compute waiting for them. */
+static void test_sram_operations(void) {
   hc_hw hw = hw_round();
+  hc_topo t = {1, 2, HC_EDGE_BIT(HC_W)};
   hc_ledger l;
-  hc_ledger_init(&l, &t, &hw, 5); /* (1,2): nearest die west of (1,0) = node 3 */
-  hc_ledger_set_tag(&l, HC_PHASE_FWD, HC_OPK_LINEAR); /* DRAM ignores the tag */
-  hc_dram_io mine = {1000, 300};
-  hc_ledger_dram_record(&l, mine, 2e-6, 1e-6);
-  int rin[8], rout[8];
-  int hin = hc_route_from_io(&t, 3, HC_W, 5, rin), hout = hc_route_to_io(&t, 5, 3, HC_W, rout);
-  CU_ASSERT(hin == 3 && hout == 3);
-  CU_ASSERT_EQUAL(rin[0], hc_link_id(3, HC_SLOT_IO_IN(HC_W)));
-  CU_ASSERT_EQUAL(rout[2], hc_link_id(3, HC_SLOT_IO_OUT(HC_W)));
-  uint64_t want[6 * HC_LINK_SLOTS] = {0};
-  for (int q = 0; q < hin; q++) want[rin[q]] += 1000;
-  for (int q = 0; q < hout; q++) want[rout[q]] += 300;
+  hc_ledger_init(&l, &t, &hw, 1);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100);
+  hc_ledger_set_tag(&l, HC_PHASE_FWD, HC_OPK_LINEAR);
+  /* Fits: W 100 B + a micro-batch's tiles (160 / 4) = 140 <= 250; the
+   * weights read once: 120 ns + 100 B x 4 ns; the GEMM (2 us) waits. */
+  hc_workset fits = {"fits", 50, 0, 0, 40, 40, 1, 0};
+  hc_ledger_workset(&l, &fits);
+  hc_ledger_compute(&l, 1e6, "gemm");
+  NEAR(l.engine_free[HC_ENG_DRAM], 520 * NS), NEAR(l.now, 2520 * NS);
+  /* Tiled: W 400 B + 40 > 250. Weight blocks of 125 B: 4, the input
+   * (80 B) read 3 more times (240 B) rather than W three more (1200 B).
+   * Prefetched from the previous GEMM's start (520 ns): 120 + 640 x 4 ns. */
+  hc_workset tiled = {"tiled", 200, 0, 0, 40, 40, 1, 0};
+  hc_ledger_workset(&l, &tiled);
+  hc_ledger_compute(&l, 1e6, "gemm");
+  NEAR(l.engine_free[HC_ENG_DRAM], 3200 * NS), NEAR(l.now, 5200 * NS);
+  /* Backward: W 100 + fp32 dW 200 = 300 B kept: 3 blocks, the input
+   * (160 B) twice more; dW written once. In 420 B x 4 ns, out 200 x 4 ns:
+   * 1800 ns from 3200, done before the engine frees at 5200. */
+  hc_ledger_set_tag(&l, HC_PHASE_BWD, HC_OPK_LINEAR);
+  hc_workset bwd = {"tiled", 50, 50, 0, 80, 40, 1, 0};
+  hc_ledger_workset(&l, &bwd);
+  hc_ledger_compute(&l, 1e6, "gemm");
+  NEAR(l.engine_free[HC_ENG_DRAM], 5000 * NS), NEAR(l.now, 7200 * NS);
+  /* Streamed (still under backward): a micro-batch's tiles (400 B) exceed
+   * half the buffer: the input read (800 B) and the output written (800 B),
+   * besides W. */
+  hc_workset big = {"streamed", 50, 0, 0, 400, 400, 1, 0};
+  hc_ledger_workset(&l, &big);
+  /* The optimizer streams its slice: 16 B read, 12 + 2 B written per param. */
+  hc_ledger_set_tag(&l, HC_PHASE_OPT, HC_OPK_OTHER);
+  hc_workset adamw = {.name = "adamw", .updated = 100};
+  hc_ledger_workset(&l, &adamw);
+  CU_ASSERT_EQUAL(l.nsram, 5);
+  ROW_IS(&l.sram_rows[0], "fits", HC_PHASE_FWD, HC_SRAM_FITS, 100, 0);
+  ROW_IS(&l.sram_rows[1], "tiled", HC_PHASE_FWD, HC_SRAM_TILED, 640, 0);
+  NEAR(l.sram_rows[1].tiles, 4), NEAR(l.sram_rows[1].set, 440);
+  ROW_IS(&l.sram_rows[2], "tiled", HC_PHASE_BWD, HC_SRAM_TILED, 420, 200);
+  ROW_IS(&l.sram_rows[3], "streamed", HC_PHASE_BWD, HC_SRAM_STREAMED, 900, 800);
+  ROW_IS(&l.sram_rows[4], "adamw", HC_PHASE_OPT, HC_SRAM_STREAMED, 1600, 1400);
+  uint64_t rd = 100 + 640 + 420 + 900 + 1600, wr = 200 + 800 + 1400;
+  CU_ASSERT_EQUAL(l.dram_read, rd);
+  CU_ASSERT_EQUAL(l.dram_write, wr);
+  /* On the links, tag DRAM: reads over the west port in and the mesh link
+   * 0 -> 1; writes over 1 -> 0 and the port out. */
   const uint64_t *dram = l.link_bytes + ((size_t)HC_PHASE_OTHER * HC_NOPKINDS + HC_OPK_DRAM) * l.nlinks;
-  uint64_t all = 0;
-  for (int k = 0; k < l.nlinks; k++) {
-    if (dram[k] != want[k]) fprintf(stderr, "\nlink %d: %llu B, expected %llu\n", k,
-                                    (unsigned long long)dram[k], (unsigned long long)want[k]);
-    CU_ASSERT_EQUAL(dram[k], want[k]);
-    all += hc_ledger_link_bytes(&l, k);
-  }
-  CU_ASSERT_EQUAL(all, 3 * 1000 + 3 * 300); /* nothing under any other tag */
-  CU_ASSERT_EQUAL(l.dram_read, 1000);
-  CU_ASSERT_EQUAL(l.dram_write, 300);
-  CU_ASSERT_EQUAL(hc_ledger_totals(&l).sent, 0); /* not chiplet traffic */
-  NEAR(l.engine_free[HC_ENG_DRAM], 3e-6);
-  NEAR(l.busy[HC_ENG_DRAM], 2e-6);
-  NEAR(l.busy[HC_ENG_COMPUTE] + l.busy[HC_ENG_NOP], 0);
-  NEAR(l.now, 0);
-  /* The next step's DRAM traffic waits for the engine. */
-  hc_ledger_dram_record(&l, mine, 2e-6, 0);
-  NEAR(l.engine_free[HC_ENG_DRAM], 5e-6);
-  NEAR(l.busy[HC_ENG_DRAM], 4e-6);
-  CU_ASSERT_EQUAL(l.dram_read, 2000);
-  CU_ASSERT_EQUAL(dram[rin[1]], 2000);
-  /* Muted: nothing recorded. */
+  CU_ASSERT_EQUAL(dram[hc_link_id(0, HC_SLOT_IO_IN(HC_W))], rd);
+  CU_ASSERT_EQUAL(dram[hc_link_id(0, HC_E)], rd);
+  CU_ASSERT_EQUAL(dram[hc_link_id(1, HC_W)], wr);
+  CU_ASSERT_EQUAL(dram[hc_link_id(0, HC_SLOT_IO_OUT(HC_W))], wr);
+  /* A muted ledger (validation) moves nothing; a reset clears the rows. */
   l.muted = 1;
-  hc_ledger_dram_record(&l, mine, 2e-6, 0);
-  CU_ASSERT_EQUAL(l.dram_read, 2000);
-  CU_ASSERT_EQUAL(l.dram_write, 600);
-  CU_ASSERT_EQUAL(dram[rin[1]], 2000);
-  NEAR(l.busy[HC_ENG_DRAM], 4e-6);
+  hc_ledger_workset(&l, &adamw);
+  CU_ASSERT_EQUAL(l.dram_read, rd);
+  l.muted = 0;
+  hc_ledger_reset(&l);
+  CU_ASSERT_EQUAL(l.nsram, 0);
+  /* Everything fits: no DRAM, every row fits. */
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 10, 10);
+  hc_ledger_workset(&l, &big);
+  hc_ledger_workset(&l, &adamw);
+  CU_ASSERT_EQUAL(l.dram_read + l.dram_write, 0);
+  CU_ASSERT_EQUAL(l.sram_rows[0].where, HC_SRAM_FITS);
+  CU_ASSERT_EQUAL(l.sram_rows[1].where, HC_SRAM_FITS);
   hc_ledger_free(&l);
+}
+
+/* The tiled GEMM above, alone on chiplet 1 of a 1x2 mesh: its DRAM bytes and
+ * the end of its compute. */
+static void one_gemm(const hc_hw *hw, double *bytes, double *end) {
+  hc_topo t = {1, 2, hw->io_edges};
+  hc_ledger l;
+  hc_ledger_init(&l, &t, hw, 1);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100);
+  hc_workset tiled = {"tiled", 200, 0, 0, 40, 40, 1, 0};
+  hc_ledger_workset(&l, &tiled);
+  hc_ledger_compute(&l, 1e6, "gemm");
+  *bytes = (double)(l.dram_read + l.dram_write), *end = l.now;
+  hc_ledger_free(&l);
+}
+
+/* SRAM size, I/O placement and DRAM bandwidth each change the figures. */
+static void test_sram_sensitivity(void) {
+  hc_hw hw = hw_round(), h2;
+  double b0, t0, b, t;
+  one_gemm(&hw, &b0, &t0);
+  NEAR(b0, 640), NEAR(t0, (120 + 640 * 4 + 2000) * NS);
+  /* SRAM 1800 B: the state still does not fit, but the GEMM's 440 B fit
+   * its 450 B buffer: no re-fetch. */
+  h2 = hw, h2.sram_bytes = 1800;
+  one_gemm(&h2, &b, &t);
+  NEAR(b, 400), NEAR(t, (120 + 400 * 4 + 2000) * NS);
+  /* SRAM 2000 B: everything fits, nothing moves. */
+  h2 = hw, h2.sram_bytes = 2000;
+  one_gemm(&h2, &b, &t);
+  NEAR(b, 0), NEAR(t, 2000 * NS);
+  /* I/O dies on the east edge too: chiplet 1 reads from its own port,
+   * shared with nobody (2 ns/B, one hop). */
+  h2 = hw, h2.io_edges = HC_EDGE_BIT(HC_W) | HC_EDGE_BIT(HC_E);
+  one_gemm(&h2, &b, &t);
+  NEAR(b, 640), NEAR(t, (110 + 640 * 2 + 2000) * NS);
+  /* DRAM at 1e8 B/s, shared by both chiplets: 20 ns/B; twice as fast, 10. */
+  h2 = hw, h2.dram_bw = 1e8;
+  one_gemm(&h2, &b, &t);
+  NEAR(b, 640), NEAR(t, (120 + 640 * 20 + 2000) * NS);
+  h2.dram_bw = 2e8;
+  one_gemm(&h2, &b, &t);
+  NEAR(t, (120 + 640 * 10 + 2000) * NS);
 }
 
 /* A 1x2 report: link bytes under three tags, FLOPs under three, DRAM bytes,
@@ -289,9 +322,9 @@ int main(void) {
   const hc_test tests[] = {
       {"compute time, FLOPs per tag, compute engine clock", test_compute_time},
       {"independent engine clocks; muted ledger", test_engine_clocks},
-      {"DRAM bytes: micro-batch-major vs layer-major", test_dram_bytes},
-      {"DRAM time: ports, mesh links, DRAM bandwidth", test_dram_time},
-      {"ledger DRAM record: routes, counters, engine", test_dram_record},
+      {"SRAM plan: all fit, pinned weights, saved activations", test_sram_plan},
+      {"SRAM working sets: fit, tiled, streamed, optimizer; timeline", test_sram_operations},
+      {"SRAM size, I/O placement and DRAM bandwidth change the figures", test_sram_sensitivity},
       {"energy by component and phase, critical chiplet", test_energy_and_step},
   };
   return hc_unit_main("cost", tests, sizeof tests / sizeof tests[0]);
