@@ -5,7 +5,12 @@
 
 #include <mpi.h>
 
+#include <stdio.h>
+
 #include "hecaton/report.h"
+
+/* Text for an SVG element or attribute, XML-escaped (& < > "). */
+void hc_svg_text(FILE *f, const char *s);
 
 /* Each directed link coloured by its utilisation over `seconds` of
  * simulated time (rank 0, from the gathered report). */

@@ -47,6 +47,12 @@ typedef struct hc_ledger_report {
   const char *mem_name_ptrs[16];
 } hc_ledger_report;
 
+/* A chiplet's counters as HC_COUNTER_FIELDS doubles (sent, recv, messages,
+ * hops, NoP time, byte-hops) and back: for reductions and files. */
+#define HC_COUNTER_FIELDS 6
+void hc_counters_pack(const hc_counters *c, double *d);
+void hc_counters_unpack(const double *d, hc_counters *c);
+
 /* Collective over comm (all chiplets); out is filled on rank 0 only. */
 void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out);
 void hc_ledger_report_free(hc_ledger_report *r);

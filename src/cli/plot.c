@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/pictures.h"
 #include "hecaton/args.h"
 #include "hecaton/util.h"
 
@@ -55,15 +56,6 @@ static double num(const char *s, int *ok) {
 }
 
 /* Text with &, <, >, " escaped. */
-static void xml(FILE *f, const char *s) {
-  for (; *s; s++) {
-    if (*s == '&') fputs("&amp;", f);
-    else if (*s == '<') fputs("&lt;", f);
-    else if (*s == '>') fputs("&gt;", f);
-    else if (*s == '"') fputs("&quot;", f);
-    else fputc(*s, f);
-  }
-}
 
 /* A label from a column name: underscores to spaces, a unit suffix to its
  * unit in parentheses (step_time_s -> "step time (s)"). */
@@ -349,11 +341,11 @@ static void draw_axes(FILE *g, const plot_opts *o, const chart *c) {
           PW, PH);
   fprintf(g, "<text class=\"xlabel\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"12\">", L + PW / 2,
           T + PH + 44);
-  xml(g, c->xlab);
+  hc_svg_text(g, c->xlab);
   fprintf(g, "%s</text>\n", o->logx ? ", log scale" : "");
   fprintf(g, "<text class=\"ylabel\" transform=\"translate(20,%.0f) rotate(-90)\" text-anchor=\"middle\" "
              "font-size=\"12\">", T + PH / 2);
-  xml(g, c->ylab);
+  hc_svg_text(g, c->ylab);
   fprintf(g, "%s</text>\n", o->logy ? ", log scale" : "");
 }
 
@@ -370,7 +362,7 @@ static void draw_series(FILE *g, const plot_opts *o, const chart *c) {
     for (int i = p; i < q; i++) {
       marker(g, k, px(c, c->pts[i].x), py(c, c->pts[i].y), col);
       fprintf(g, "><title>");
-      xml(g, c->names[k]);
+      hc_svg_text(g, c->names[k]);
       fprintf(g, ": %s = %.6g, %s = %.6g</title></%s>\n", o->xs, o->logx ? pow(10, c->pts[i].x) : c->pts[i].x,
               o->ys, o->logy ? pow(10, c->pts[i].y) : c->pts[i].y,
               k % 4 == 0 ? "circle" : k % 4 == 1 ? "rect" : "polygon");
@@ -385,7 +377,7 @@ static void draw_legend(FILE *g, const chart *c) {
   fprintf(g, "<g class=\"legend\"><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"white\" "
              "stroke=\"#999\"/>\n<text class=\"legend-title\" x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">",
           lx, ly, lw, lhgt, lx + 8, ly + 16);
-  xml(g, c->ltl[0] ? c->ltl : "series");
+  hc_svg_text(g, c->ltl[0] ? c->ltl : "series");
   fprintf(g, "</text>\n");
   for (int k = 0; k < c->ns; k++) {
     const char *col = kCol[k % 8];
@@ -394,7 +386,7 @@ static void draw_legend(FILE *g, const chart *c) {
             lx + 30, yy - 4, yy - 4, col, k >= 8 ? " stroke-dasharray=\"6,3\"" : "");
     marker(g, k, lx + 19, yy - 4, col);
     fprintf(g, "/><text x=\"%.0f\" y=\"%.0f\">", lx + 36, yy);
-    xml(g, c->names[k]);
+    hc_svg_text(g, c->names[k]);
     fprintf(g, "</text>\n");
   }
   fprintf(g, "</g>\n");
@@ -411,7 +403,7 @@ static int write_svg(const plot_opts *o, const chart *c, char *err, size_t errle
              "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
              "<text class=\"title\" x=\"%.0f\" y=\"30\" font-size=\"16\" font-weight=\"bold\">",
           c->W, c->H, c->W, c->H, 20.0);
-  xml(g, c->ttl);
+  hc_svg_text(g, c->ttl);
   fprintf(g, "</text>\n");
   draw_axes(g, o, c);
   draw_series(g, o, c);

@@ -132,23 +132,15 @@ static double *hw_double(hc_hw *hw, int k) {
   return f[k];
 }
 #define TAGGED (HC_NPHASES * HC_NOPKINDS)
-static void pack6(const hc_counters *c, double *d) {
-  d[0] = (double)c->sent, d[1] = (double)c->recv, d[2] = (double)c->msgs;
-  d[3] = (double)c->hops, d[4] = c->nop_time, d[5] = c->byte_hops;
-}
-static void unpack6(const double *d, hc_counters *c) {
-  c->sent = (uint64_t)d[0], c->recv = (uint64_t)d[1], c->msgs = (uint64_t)d[2];
-  c->hops = (uint64_t)d[3], c->nop_time = d[4], c->byte_hops = d[5];
-}
 
 static int write_raw(const hc_ledger_report *r, hid_t file) {
   size_t N = (size_t)r->nodes, nlb = (size_t)TAGGED * r->nlinks, d2[2];
   int rc = hc_h5_write(file, "/report/link_bytes", U64, 1, &nlb, r->link_bytes);
   double *c = hc_malloc((N > TAGGED ? N : TAGGED) * 6 * sizeof(double));
-  for (size_t n = 0; n < N; n++) pack6(&r->chiplet[n], c + 6 * n);
+  for (size_t n = 0; n < N; n++) hc_counters_pack(&r->chiplet[n], c + HC_COUNTER_FIELDS * n);
   d2[0] = N, d2[1] = 6;
   rc |= hc_h5_write(file, "/report/chiplet", F64, 2, d2, c);
-  for (int k = 0; k < TAGGED; k++) pack6(&r->tag[k / HC_NOPKINDS][k % HC_NOPKINDS], c + 6 * k);
+  for (int k = 0; k < TAGGED; k++) hc_counters_pack(&r->tag[k / HC_NOPKINDS][k % HC_NOPKINDS], c + HC_COUNTER_FIELDS * k);
   d2[0] = TAGGED;
   rc |= hc_h5_write(file, "/report/tag", F64, 2, d2, c);
   free(c);
@@ -311,8 +303,8 @@ int hc_ledger_read_h5(const char *path, hc_ledger_report *r, char *err, size_t e
           read_doubles(f, "/report/busy", N * HC_NENGINES, &r->busy);
     if (!bad) {
       r->chiplet = hc_calloc(N, sizeof *r->chiplet);
-      for (size_t n = 0; n < N; n++) unpack6(chip + 6 * n, &r->chiplet[n]);
-      for (int k = 0; k < TAGGED; k++) unpack6(tag + 6 * k, &r->tag[k / HC_NOPKINDS][k % HC_NOPKINDS]);
+      for (size_t n = 0; n < N; n++) hc_counters_unpack(chip + HC_COUNTER_FIELDS * n, &r->chiplet[n]);
+      for (int k = 0; k < TAGGED; k++) hc_counters_unpack(tag + HC_COUNTER_FIELDS * k, &r->tag[k / HC_NOPKINDS][k % HC_NOPKINDS]);
       for (int k = 0; k < HC_NCOLLS; k++) {
         hc_coll_stats *s = &r->coll[k];
         s->calls = (uint64_t)coll[5 * k], s->bytes = (uint64_t)coll[5 * k + 1];

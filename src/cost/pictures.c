@@ -37,7 +37,7 @@ static double nice_ceil(double v) {
 }
 
 /* Text with &, <, > escaped (hardware names come from the user's file). */
-static void xml_text(FILE *f, const char *s) {
+void hc_svg_text(FILE *f, const char *s) {
   for (; *s; s++) {
     if (*s == '&') fputs("&amp;", f);
     else if (*s == '<') fputs("&lt;", f);
@@ -90,7 +90,7 @@ int hc_heatmap_svg(const hc_ledger_report *r, double seconds, const char *path, 
   /* Title and what it shows. */
   fprintf(f, "<text class=\"title\" x=\"20\" y=\"26\" font-size=\"16\" font-weight=\"bold\">"
              "Link utilisation of the %dx%d chiplet mesh (", t->R, t->C);
-  xml_text(f, r->hw.name);
+  hc_svg_text(f, r->hw.name);
   fprintf(f, ")</text>\n<text class=\"subtitle\" x=\"20\" y=\"46\" fill=\"#444\">");
   if (busiest >= 0) {
     fprintf(f, "busiest link %s carries ", hc_link_name(t, busiest, name, sizeof name));

@@ -16,12 +16,12 @@ uint64_t hc_report_link_total(const hc_ledger_report *r, int link) {
 }
 
 /* Counters travel as 6 doubles (integers below 2^53 are exact). */
-#define CNT_FIELDS 6
-static void pack(const hc_counters *c, double *d) {
+#define CNT_FIELDS HC_COUNTER_FIELDS
+void hc_counters_pack(const hc_counters *c, double *d) {
   d[0] = (double)c->sent, d[1] = (double)c->recv, d[2] = (double)c->msgs;
   d[3] = (double)c->hops, d[4] = c->nop_time, d[5] = c->byte_hops;
 }
-static void unpack(const double *d, hc_counters *c) {
+void hc_counters_unpack(const double *d, hc_counters *c) {
   c->sent = (uint64_t)d[0], c->recv = (uint64_t)d[1], c->msgs = (uint64_t)d[2];
   c->hops = (uint64_t)d[3], c->nop_time = d[4], c->byte_hops = d[5];
 }
@@ -46,16 +46,16 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
 
   hc_counters tot = hc_ledger_totals(l);
   double mine[CNT_FIELDS], *all = rank == 0 ? hc_malloc((size_t)size * sizeof mine) : NULL;
-  pack(&tot, mine);
+  hc_counters_pack(&tot, mine);
   MPI_Gather(mine, CNT_FIELDS, MPI_DOUBLE, all, CNT_FIELDS, MPI_DOUBLE, 0, comm);
   if (rank == 0)
-    for (int r = 0; r < size; r++) unpack(all + (size_t)r * CNT_FIELDS, &out->chiplet[r]);
+    for (int r = 0; r < size; r++) hc_counters_unpack(all + (size_t)r * CNT_FIELDS, &out->chiplet[r]);
   free(all);
 
   /* Per tag: byte counters add up over ranks; time is the slowest rank's. */
   double tag_in[TAGGED][CNT_FIELDS], tag_sum[TAGGED][CNT_FIELDS], tag_max[TAGGED][CNT_FIELDS];
   for (int p = 0; p < HC_NPHASES; p++)
-    for (int o = 0; o < HC_NOPKINDS; o++) pack(&l->tag[p][o], tag_in[p * HC_NOPKINDS + o]);
+    for (int o = 0; o < HC_NOPKINDS; o++) hc_counters_pack(&l->tag[p][o], tag_in[p * HC_NOPKINDS + o]);
   MPI_Reduce(tag_in, tag_sum, TAGGED * CNT_FIELDS, MPI_DOUBLE, MPI_SUM, 0, comm);
   MPI_Reduce(tag_in, tag_max, TAGGED * CNT_FIELDS, MPI_DOUBLE, MPI_MAX, 0, comm);
   double coll_in[HC_NCOLLS][5], coll_max[HC_NCOLLS][5];
@@ -109,7 +109,7 @@ void hc_ledger_gather(const hc_ledger *l, MPI_Comm comm, hc_ledger_report *out) 
     for (int o = 0; o < HC_NOPKINDS; o++) {
       int k = p * HC_NOPKINDS + o;
       tag_sum[k][4] = tag_max[k][4];
-      unpack(tag_sum[k], &out->tag[p][o]);
+      hc_counters_unpack(tag_sum[k], &out->tag[p][o]);
     }
   for (int k = 0; k < HC_NCOLLS; k++) {
     hc_coll_stats *s = &out->coll[k];
