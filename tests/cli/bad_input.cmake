@@ -16,7 +16,7 @@ set(HC_BAD_ENV ${HC_TEST_ENV} HC_MPIEXEC=${MPIEXEC_EXECUTABLE})
 
 add_test(NAME cli.bad_input.setup
          COMMAND ${HC_BAD_INPUT} ${HC_BIN} ${HC_CORPUS} ${HC_BAD_WORK} setup)
-set_tests_properties(cli.bad_input.setup PROPERTIES ENVIRONMENT "${HC_BAD_ENV}" TIMEOUT 120
+set_tests_properties(cli.bad_input.setup PROPERTIES ENVIRONMENT "${HC_BAD_ENV}" TIMEOUT 600
                      FIXTURES_SETUP bad_input FIXTURES_REQUIRED corpus)
 foreach(case ${HC_BAD_CASES})
   add_test(NAME cli.bad_input.${case}
