@@ -62,8 +62,9 @@ void hc_ledger_workset(hc_ledger *l, const hc_workset *ws);
  * step runs (after `ready`); call once after the step. */
 void hc_ledger_sram_finish(hc_ledger *l, double ready);
 const char *hc_sram_where_name(int where);
-/* The rows as a table (bytes per step, divided by steps). */
-void hc_sram_print(const hc_sram_row *rows, int n, long steps, FILE *f);
+/* The rows as a table (bytes per step, divided by steps), titled with the
+ * method's name when not NULL. */
+void hc_sram_print(const hc_sram_row *rows, int n, long steps, const char *method, FILE *f);
 
 /* A step's figures from the gathered report (divide by steps for a
  * per-step figure). */

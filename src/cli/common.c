@@ -181,7 +181,7 @@ void hc_cli_print_summary(const hc_ledger_report *rep, FILE *f) {
   hc_cost cost;
   hc_cost_from_report(rep, &cost);
   hc_cost_print(&cost, n, f);
-  hc_sram_print(rep->sram, rep->nsram, n, f);
+  hc_sram_print(rep->sram, rep->nsram, n, NULL, f);
   if (rep->nmem < NMEM) return; /* no memory columns (not a training run) */
   fprintf(f, "memory per chiplet (largest over the mesh)      %s   closed form\n",
           rep->phantom ? "held by a real run" : "measured         ");

@@ -22,6 +22,8 @@ typedef struct {
   char why[HC_ERRLEN];
   double sent, busiest, nop, weights, state, act, buffers;
   double time, exposed, energy;
+  int nsram;                        /* the SRAM model's rows (cost.h) */
+  hc_sram_row sram[HC_SRAM_ROWS];
 } row;
 
 static void help(void) {
@@ -126,6 +128,8 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
     hc_cost_from_report(&rep, &cost);
     r->time = cost.time, r->exposed = cost.exposed_comm;
     r->energy = cost.energy_link + cost.energy_dram + cost.energy_compute;
+    r->nsram = rep.nsram;
+    memcpy(r->sram, rep.sram, sizeof rep.sram);
     hc_ledger_report_free(&rep);
   }
   free(batch);
@@ -183,6 +187,12 @@ static int print_table(const compare_job *job, const hc_cli_env *env, row *rows,
   if (job->csv && !f) rc = 1;
   if (f) fputs(kCsvHeader, f);
   for (int k = 0; k < job->methods.n; k++) print_row(&rows[k], ref, dry, f);
+  fflush(stdout);
+  for (int k = 0; k < job->methods.n; k++) { /* what fits and what spills, per method */
+    if (rows[k].ok) hc_sram_print(rows[k].sram, rows[k].nsram, 1, rows[k].method, stdout);
+    /* whole lines per write: mpirun interleaves stdout and stderr by writes */
+    fflush(stdout);
+  }
   if (f) {
     fclose(f);
     printf("CSV written to %s\n", job->csv);

@@ -233,11 +233,12 @@ void hc_ledger_sram_finish(hc_ledger *l, double ready) {
   if (r) r->calls += 1, r->set = b, r->read += b, r->write += b, r->where = HC_SRAM_STREAMED;
 }
 
-void hc_sram_print(const hc_sram_row *rows, int n, long steps, FILE *f) {
+void hc_sram_print(const hc_sram_row *rows, int n, long steps, const char *method, FILE *f) {
   double k = steps > 0 ? (double)steps : 1;
   char b1[32], b2[32], b3[32];
   if (n == 0) return;
-  fprintf(f, "SRAM working sets (largest chiplet; DRAM bytes per step, all chiplets):\n");
+  fprintf(f, "SRAM working sets%s%s (largest chiplet; DRAM bytes per step, all chiplets):\n",
+          method ? ", " : "", method ? method : "");
   fprintf(f, "  %-20s %-9s %12s %8s %7s %12s %12s\n", "operation", "phase", "working set", "SRAM",
           "tiles", "DRAM read", "DRAM write");
   for (int i = 0; i < n; i++) {
