@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Weak scaling: the model grows with the mesh (h/n fixed) and the
 # FLOPs-per-NoP-byte ratio of the busiest chiplet is measured for Hecaton
-# and the baselines, n x n meshes from 2x2 to 32x32 by the estimator and up
-# to 8x8 by dry-run (its counters must agree with the estimator's).
+# and the baselines (every mesh method of the registry, megatron-dp being the
+# one Megatron that runs past n_heads chiplets), n x n meshes from 2x2 to
+# 64x64 by the estimator and up to 16x16 (256 ranks) by dry-run.
 # Model n: dim 512 n, n^2 heads of 512/n (MHA), FFN 1536 n, 8 layers, vocab
 # 32000; 32 sequences of 1024 tokens per step on the standard package.
 # Writes build/weak/weak-scaling.csv and build/weak/weak-scaling*.svg.
 # Under Slurm: sbatch --ntasks=64 jobs/weak-scaling.sh (the dry-runs use 64).
-# WEAK_SIDES (default "2 4 8 16 32") and WEAK_DRY_SIDES ("2 4 8") choose the meshes.
+# WEAK_SIDES (default "2 4 8 16 32 64") and WEAK_DRY_SIDES ("2 4 8 16")
+# choose the meshes; WEAK_METHODS the methods (default all of the registry's).
 set -euo pipefail
 # Under sbatch this script runs from a copy in Slurm's spool directory: then
 # the repository is HECATON_ROOT or the directory the job was submitted from.
@@ -19,7 +21,8 @@ out=$HC_BUILD/weak
 mkdir -p "$out"
 csv=$out/weak-scaling.csv
 rm -f "$csv" "$out"/dry-*.csv
-for n in ${WEAK_SIDES:-2 4 8 16 32}; do
+methods=${WEAK_METHODS:-hecaton,megatron,megatron-sp,megatron-dp,summa}
+for n in ${WEAK_SIDES:-2 4 8 16 32 64}; do
   cat > "$out/weak-$n.ini" <<INI
 ; weak-scaling model for an ${n}x${n} mesh: h/n = 512 (jobs/weak-scaling.sh)
 [model]
@@ -35,11 +38,11 @@ rope_theta = 10000
 INI
   hc_log "estimate: ${n}x${n}, dim $((512 * n))"
   hc_mpirun 1 estimate --model "$out/weak-$n.ini" --mesh ${n}x${n} --batch 32 --seq 1024 \
-    --method hecaton,megatron,megatron-sp,summa --csv "$csv"
+    --method "$methods" --csv "$csv"
 done
 # Dry-runs of the same step confirm the estimator where ranks fit this machine.
-for n in ${WEAK_DRY_SIDES:-2 4 8}; do
-  for method in hecaton megatron; do
+for n in ${WEAK_DRY_SIDES:-2 4 8 16}; do
+  for method in hecaton megatron-dp; do
     hc_log "dry-run: $method on ${n}x${n}"
     hc_mpirun $((n * n)) train --method $method --mesh ${n}x${n} --model "$out/weak-$n.ini" \
       --batch 32 --seq 1024 --steps 1 --dry-run --report "$out/dry-$method-$n.h5" \
