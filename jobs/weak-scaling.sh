@@ -5,7 +5,8 @@
 # one Megatron that runs past n_heads chiplets), n x n meshes from 2x2 to
 # 64x64 by the estimator and up to 16x16 (256 ranks) by dry-run.
 # Model n: dim 512 n, n^2 heads of 512/n (MHA), FFN 1536 n, 8 layers, vocab
-# 32000; 32 sequences of 1024 tokens per step on the standard package.
+# 32000; 32 sequences of 1024 tokens per step on the standard package
+# (past 32x32: n sequences of 32768/n tokens, the same tokens a step).
 # Writes build/weak/weak-scaling.csv and build/weak/weak-scaling*.svg.
 # Under Slurm: sbatch --ntasks=64 jobs/weak-scaling.sh (the dry-runs use 64).
 # WEAK_SIDES (default "2 4 8 16 32 64") and WEAK_DRY_SIDES ("2 4 8 16")
@@ -36,8 +37,11 @@ max_seq_len = 1024
 norm_eps = 1e-5
 rope_theta = 10000
 INI
-  hc_log "estimate: ${n}x${n}, dim $((512 * n))"
-  hc_mpirun 1 estimate --model "$out/weak-$n.ini" --mesh ${n}x${n} --batch 32 --seq 1024 \
+  # 32 x 1024 tokens a step; past 32 rows, n sequences of 32768/n tokens (the
+  # 2D methods split the batch by whole sequences over the rows)
+  b=$((n > 32 ? n : 32)) s=$((32768 / (n > 32 ? n : 32)))
+  hc_log "estimate: ${n}x${n}, dim $((512 * n)), batch $b x $s"
+  hc_mpirun 1 estimate --model "$out/weak-$n.ini" --mesh ${n}x${n} --batch $b --seq $s \
     --method "$methods" --csv "$csv"
 done
 # Dry-runs of the same step confirm the estimator where ranks fit this machine.
