@@ -63,7 +63,8 @@ void hc_ledger_workset(hc_ledger *l, const hc_workset *ws);
 void hc_ledger_sram_finish(hc_ledger *l, double ready);
 const char *hc_sram_where_name(int where);
 /* The rows as a table (bytes per step, divided by steps), titled with the
- * method's name when not NULL. */
+ * method's name when not NULL; one line when every operation fits and no
+ * byte goes to DRAM. */
 void hc_sram_print(const hc_sram_row *rows, int n, long steps, const char *method, FILE *f);
 
 /* A step's figures from the gathered report (divide by steps for a

@@ -237,6 +237,19 @@ void hc_sram_print(const hc_sram_row *rows, int n, long steps, const char *metho
   double k = steps > 0 ? (double)steps : 1;
   char b1[32], b2[32], b3[32];
   if (n == 0) return;
+  double largest = 0, dram = 0;
+  int spills = 0;
+  for (int i = 0; i < n; i++) {
+    largest = rows[i].set > largest ? rows[i].set : largest;
+    dram += rows[i].read + rows[i].write;
+    spills += rows[i].where != HC_SRAM_FITS;
+  }
+  if (!spills && dram == 0) { /* nothing to tabulate: say so in one line */
+    fprintf(f, "SRAM working sets%s%s: all %d operations fit on the die (largest %s), no DRAM "
+               "traffic\n", method ? ", " : "", method ? method : "", n,
+            hc_fmt_bytes(largest, b1, sizeof b1));
+    return;
+  }
   fprintf(f, "SRAM working sets%s%s (largest chiplet; DRAM bytes per step, all chiplets):\n",
           method ? ", " : "", method ? method : "");
   fprintf(f, "  %-20s %-9s %12s %8s %7s %12s %12s\n", "operation", "phase", "working set", "SRAM",

@@ -167,3 +167,6 @@ hc_train_test(train_check_hecaton_2x2 ok "gradient check of step 1 against the s
               ${HC_RUN} 4 ${HC_BIN} train --data ${HC_CORPUS} --steps 2 --val-every 0 --method hecaton --mesh 2x2 --check)
 hc_train_test(train_check_summa_2x2 ok "gradient check of step 1 .* 21 gradient tensors, worst .*: PASSED"
               ${HC_RUN} 4 ${HC_BIN} train --data ${HC_CORPUS} --steps 2 --val-every 0 --method summa --mesh 2x2 --check)
+# A model that fits on the die gets one line, not a table of "fits" rows.
+hc_train_test(train_sram_all_fit_one_line ok "^SRAM working sets: all 19 operations fit on the die [(]largest [0-9.]+ KiB[)], no DRAM traffic$"
+              ${HC_RUN} 4 ${HC_BIN} train --data ${HC_CORPUS} --steps 2 --val-every 0 --method hecaton --mesh 2x2)
