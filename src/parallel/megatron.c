@@ -270,17 +270,18 @@ static int kv_color(void *ctx, int r) { return r / ((megatron *)ctx)->kv_share; 
 /* Blocks of g chiplets on an R x C mesh: gr x gc with gr | R and gc | C,
  * the most nearly square (ties: the wider). -1 when there is none. */
 static int block_shape(int R, int C, int g, int *gr, int *gc) {
-  int best = -1;
+  int best = -1, br = 0, bc = 0;
   for (int r = 1; r <= R; r++)
     if (R % r == 0 && g % r == 0 && C % (g / r) == 0) {
       int c = g / r, skew = r > c ? r - c : c - r;
-      if (best < 0 || skew < best || (skew == best && c > *gc)) best = skew, *gr = r, *gc = c;
+      if (best < 0 || skew < best || (skew == best && c > bc)) best = skew, br = r, bc = c;
     }
+  *gr = br, *gc = bc;
   return best < 0 ? -1 : 0;
 }
 
 int hc_megatron_dp_size(const hc_model_config *c, int R, int C, int b, int s) {
-  int N = R * C, gr, gc;
+  int N = R * C, gr = 0, gc = 0;
   for (int g = N < c->n_heads ? N : c->n_heads; g >= 1; g--) {
     char err[8];
     if (N % g || block_shape(R, C, g, &gr, &gc) || b % (N / g)) continue;
