@@ -22,6 +22,24 @@
 
 typedef struct hc_method hc_method;
 
+/* Activation recomputation (Korthikanti et al. 2022, "Reducing Activation
+ * Recomputation in Large Transformer Models"), for every method:
+ *   selective (the default): the s x s attention probabilities are not kept;
+ *     attention's backward recomputes them from q, k and the saved
+ *     log-sum-exp (one more QK^T sgemm and exp per score, charged as
+ *     backward FLOPs: hc_flops_attention_recompute);
+ *   none: forward keeps the probabilities of every layer (b2 x nh2 x s x s
+ *     per layer, the heads this chiplet holds: HC_ACT_PROBS) and backward
+ *     reads them, charging no recomputation (the gradients are the same bit
+ *     for bit: the same sgemm and exp give the same values);
+ *   full: each layer keeps its input only and backward runs the layer's
+ *     forward again (its FLOPs and collectives counted again, as forward)
+ *     before the layer's backward, whose attention recomputes as selective. */
+typedef enum { HC_RECOMPUTE_SELECTIVE = 0, HC_RECOMPUTE_NONE, HC_RECOMPUTE_FULL } hc_recompute;
+const char *hc_recompute_name(hc_recompute r);
+/* "none", "selective", "full": 0, else -1. */
+int hc_parse_recompute(const char *s, hc_recompute *out);
+
 typedef struct {
   /* x1 (T1, h1) <- embedding of the tokens (T global inputs, all chiplets) */
   void (*embed_fwd)(hc_method *m, float *x1, const int *tokens);
@@ -65,10 +83,11 @@ struct hc_method {
   size_t t0_2, v0_2;  /* L2 block origin: first token, first vocabulary column */
   int phantom;        /* dry-run: no data, no FLOPs */
   int forward_only;   /* validation: no backward follows (keep nothing for it) */
-  int recompute;      /* full activation recomputation (set by the method): keep
-                         each layer's input only; backward runs the layer's
-                         forward again (its FLOPs and collectives counted
-                         again, as forward) before the layer's backward */
+  hc_recompute recompute; /* what forward keeps for backward and what
+                         backward computes again (above) */
+  unsigned frozen;    /* set by the model around a linear's backward: bit k
+                         means weight k of the call is frozen (LoRA's base):
+                         its dW is NULL and neither computed nor charged */
   double saved_extra; /* floats a method keeps for backward beyond the model's
                          activations (gathered inputs with save_gathered) */
   hc_params *p;       /* this chiplet's parameter shards (local shapes) */
@@ -91,6 +110,8 @@ enum hc_act {
   HC_ACT_XN1, HC_ACT_RSTD1,             /* attention norm output and 1/rms, per layer */
   HC_ACT_Q, HC_ACT_K, HC_ACT_V,         /* after RoPE, layout L2 */
   HC_ACT_ATT, HC_ACT_LSE,               /* attention output, log-sum-exp per row */
+  HC_ACT_PROBS,                         /* recompute none: the s x s probabilities of
+                                           each sequence and head (else empty) */
   HC_ACT_XMID, HC_ACT_XN2, HC_ACT_RSTD2, /* after the attention block, FFN norm */
   HC_ACT_GATE, HC_ACT_UP, HC_ACT_HSW,   /* SwiGLU inputs and output */
   HC_ACT_XNF, HC_ACT_RSTDF,             /* final norm */
@@ -117,14 +138,19 @@ typedef struct {
   float *act[HC_NACTS]; /* each activation's start in mem */
   hc_act_size size[HC_NACTS];
   int *tokens, *targets; /* (T) each */
-  size_t bytes;    /* activation memory held */
+  size_t bytes;    /* activation memory held (with LoRA's working copies) */
+  /* LoRA (model_config.h): per target kind, the merged block W' of the
+   * layer last merged (lora_layer) and its gradient dW'; a sink for the
+   * gains' gradients, which a frozen base does not keep. */
+  float *lora_w[HC_P_NKINDS], *lora_dw[HC_P_NKINDS], *lora_sink;
+  int lora_layer[HC_P_NKINDS];
   float loss;
   /* Optional: called after each layer of forward (backward = 0) and of
    * backward (1), e.g. to show progress of a long dry-run. */
   void (*progress)(void *arg, int backward, int layer, int L);
   void *progress_arg;
   /* names used by the layer code */
-  float *x, *xn1, *rstd1, *q, *k, *v, *att, *lse, *xmid, *xn2, *rstd2, *gate, *up, *hsw;
+  float *x, *xn1, *rstd1, *q, *k, *v, *att, *lse, *probs, *xmid, *xn2, *rstd2, *gate, *up, *hsw;
   float *xnf, *rstdf, *logits, *dlogits;
   float *buf1a, *buf1b, *buf2a, *buf2b, *buf2c, *buf2d, *buf2e;
 } hc_model;
@@ -135,6 +161,9 @@ void hc_model_free(hc_model *md);
 float hc_model_forward(hc_model *md, const int *batch);
 /* Gradients += (the caller zeroes them once per step), then grads_done. */
 void hc_model_backward(hc_model *md);
+
+/* Does weight k of the linear being differentiated take a gradient? */
+static inline int hc_method_wgrad(const hc_method *m, int k) { return !(m->frozen >> k & 1u); }
 
 /* Charge local compute through the method (nothing when it keeps no cost
  * model). phase and op as in ledger.h. */
@@ -152,7 +181,8 @@ double hc_model_step_flops(const hc_model_config *c, int b, int s);
 
 /* Floats of activations a step must keep for backward under m's layouts:
  * the saved rows of the activation table (residual stream, normed inputs
- * and statistics, q, k, v, attention output and log-sum-exp, gate, up,
+ * and statistics, q, k, v, attention output and log-sum-exp, the attention
+ * probabilities without recomputation, gate, up,
  * SwiGLU output, logits and their gradient) plus what the method itself
  * keeps (saved_extra); the measured allocation adds the backward scratch. */
 double hc_model_saved_floats(const hc_method *m);

@@ -21,6 +21,14 @@ typedef struct {
   double norm_eps;   /* RMSNorm epsilon */
   double rope_theta; /* RoPE base frequency */
   char name[HC_MODEL_NAME_LEN]; /* the file's base name without ".ini" */
+  /* LoRA finetuning (set from the command line, not the INI): rank r > 0
+   * freezes every base tensor and adds, for each target linear W (out, in)
+   * of every layer, adapters A (r, in) and B (out, r); the layer then
+   * computes with W + (alpha / r) B A. lora_targets: a bit (1u << kind) per
+   * targeted hc_param_kind (wq, wk, wv, wo, w1, w2, w3). */
+  int lora_rank;
+  double lora_alpha;
+  unsigned lora_targets;
 } hc_model_config;
 
 /* Load and validate `path`. Every key of [model] is required. After

@@ -38,8 +38,8 @@ int hc_cli_check_step(hc_trainer *tr, hc_model *md, const int *batch, float loss
   char err[HC_ERRLEN] = "";
   int bad = 0;
   if (rank == 0) {
-    got = hc_malloc(full.n_params * sizeof(float));
-    memcpy(got, full.grads, full.n_params * sizeof(float));
+    got = hc_malloc((full.n_train ? full.n_train : 1) * sizeof(float));
+    memcpy(got, full.grads, full.n_train * sizeof(float));
     hc_params_zero_grads(&full);
     hc_method rm;
     hc_model rmd;
@@ -53,8 +53,9 @@ int hc_cli_check_step(hc_trainer *tr, hc_model *md, const int *batch, float loss
     size_t nbad = 0;
     for (size_t t = 0; t < full.n_tensors; t++) {
       const hc_tensor *x = &full.tensors[t];
+      if (x->goff == HC_FROZEN) continue; /* LoRA's base: no gradient */
       double e;
-      hc_cmp c = compare_tensor(got + x->offset, full.grads + x->offset, x->numel, ck->rtol, &e);
+      hc_cmp c = compare_tensor(got + x->goff, full.grads + x->goff, x->numel, ck->rtol, &e);
       nbad += c.nbad > 0;
       if (!(e <= worst)) worst = e, worst_name = x->spec.name, wc = c;
     }

@@ -35,6 +35,8 @@ typedef enum {
   HC_OPT_INT,      /* an integer >= min into *(int *)out (hc_arg_int) */
   HC_OPT_DOUBLE,   /* a finite number >= min into *(double *)out (hc_arg_double) */
   HC_OPT_POSITIVE, /* a finite number > 0 into *(double *)out (hc_arg_positive) */
+  HC_OPT_RECOMPUTE, /* "--name MODE", "--name=MODE" (none, selective, full) or a bare
+                       "--name" (full) into *(hc_recompute *)out */
 } hc_opt_kind;
 
 typedef struct {
@@ -59,6 +61,7 @@ typedef struct {
 #define HC_INT(name, out, min) {name, HC_OPT_INT, 1 ? (out) : (int *)0, min, 0}
 #define HC_DOUBLE(name, out, min) {name, HC_OPT_DOUBLE, 1 ? (out) : (double *)0, min, 0}
 #define HC_POSITIVE(name, out) {name, HC_OPT_POSITIVE, 1 ? (out) : (double *)0, 0, 0}
+#define HC_RECOMPUTE(name, out) {name, HC_OPT_RECOMPUTE, 1 ? (out) : (hc_recompute *)0, 0, 0}
 
 #define HC_CLI_HELP 1
 #define HC_NOPTS(table) (sizeof(table) / sizeof(table)[0])
@@ -75,6 +78,25 @@ int hc_cli_parse(int argc, char **argv, const hc_cli_opt *opts, size_t nopts, hc
  * HC_CLI_HELP and shares the verdict of -1 (hc_agree). */
 int hc_cli_options(int argc, char **argv, const hc_cli_opt *opts, size_t nopts, hc_cli_args *pos,
                    void (*help)(void), char *err, size_t errlen);
+
+/* LoRA finetuning options (model_config.h), shared by the commands that
+ * build a model: --lora R, --lora-alpha A (default R: scale 1),
+ * --lora-targets LIST (default wq,wv, as Hu et al. adapt). */
+typedef struct {
+  int rank;            /* 0: no LoRA */
+  double alpha;        /* 0: the rank */
+  const char *targets; /* NULL: the default */
+} hc_cli_lora;
+#define HC_LORA_OPTS(l)                                                                     \
+  HC_INT("lora", &(l)->rank, 1), HC_DOUBLE("lora-alpha", &(l)->alpha, 0),                  \
+      HC_STRING("lora-targets", &(l)->targets)
+#define HC_LORA_HELP                                                                         \
+  "  --lora R               LoRA finetuning: freeze the model, train rank-R adapters\n"     \
+  "  --lora-alpha A         adapter scale A/R (default A = R)\n"                           \
+  "  --lora-targets LIST    linears to adapt: wq,wk,wv,wo,w1,w2,w3 or all (default wq,wv)\n"
+/* Put the options into cfg (nothing without --lora; --lora-alpha or
+ * --lora-targets alone are refused): 0, or -1 with the message. */
+int hc_cli_lora_apply(const hc_cli_lora *l, hc_model_config *cfg, char *err, size_t errlen);
 
 /* Shared checks of option values: 0, or -1 with the option's message. */
 int hc_cli_algo(const char *s, hc_algo *out, char *err, size_t errlen);

@@ -250,3 +250,24 @@ int hc_cli_cost_report(hc_cli_env *env, const hc_method *m, const hc_trainer *tr
   }
   return hc_agree(env->mesh.cart, bad ? err : NULL);
 }
+
+int hc_cli_lora_apply(const hc_cli_lora *l, hc_model_config *cfg, char *err, size_t errlen) {
+  if (!l->rank) {
+    if (l->alpha > 0 || l->targets)
+      return hc_err(err, errlen, "--lora-alpha and --lora-targets need --lora RANK");
+    return 0;
+  }
+  unsigned mask;
+  if (hc_lora_parse_targets(l->targets ? l->targets : "wq,wv", &mask))
+    return hc_err(err, errlen, "--lora-targets '%s': expected a comma-separated list of wq, wk, "
+                  "wv, wo, w1, w2, w3, or all", l->targets);
+  int kv = hc_model_kv_dim(cfg), smallest = cfg->dim < cfg->ffn_dim ? cfg->dim : cfg->ffn_dim;
+  if (mask & (1u << HC_P_WK | 1u << HC_P_WV) && kv < smallest) smallest = kv;
+  if (l->rank > smallest)
+    return hc_err(err, errlen, "--lora %d: the rank must not exceed the smallest dimension of a "
+                  "target linear (%d)", l->rank, smallest);
+  cfg->lora_rank = l->rank;
+  cfg->lora_alpha = l->alpha > 0 ? l->alpha : l->rank;
+  cfg->lora_targets = mask;
+  return 0;
+}

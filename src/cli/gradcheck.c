@@ -30,7 +30,7 @@ static void help(void) {
       "                           (default 1e-4 for gradients and logits, 1e-3 for\n"
       "                           parameters after K AdamW steps)\n"
       "  --seed N --algo ring|bidir --save-gathered --chunks K --hw FILE\n"
-      "  --recompute              megatron methods: full activation recomputation\n"
+      "  --recompute MODE         none, selective (default) or full (bare: full)\n"
       "  --perturb NAME           test hook: add 0.01 to one element of one shard of\n"
       "                           that gradient (the check must then fail, naming it)\n");
 }
@@ -66,7 +66,7 @@ static int perturb_hook(void *arg, hc_model *md, const int *batch, float loss) {
   const hc_tensor *x = hc_params_find(pc->p, pc->name);
   mine = x && x->owner && x->numel ? rank : -1;
   MPI_Allreduce(&mine, &who, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (rank == who) pc->p->grads[x->offset] += 0.01f;
+  if (rank == who && x->goff != HC_FROZEN) pc->p->grads[x->goff] += 0.01f;
   return 0;
 }
 
@@ -83,6 +83,7 @@ typedef struct {
   double rtol_g, rtol_p; /* gradients and logits; parameters after the steps */
   hc_cli_common common;
   hc_method_opts mo;
+  hc_cli_lora lora;
 } gc_args;
 
 static int parse_options(int argc, char **argv, gc_args *a, char *err, size_t errlen) {
@@ -96,9 +97,9 @@ static int parse_options(int argc, char **argv, gc_args *a, char *err, size_t er
       HC_INT("seq", &a->s, 1),         HC_INT("steps", &a->steps, 1),
       HC_POSITIVE("rtol", &rtol),      HC_INT("seed", &a->seed, 1),
       HC_STRING("algo", &a->algo),     HC_FLAG("save-gathered", &a->mo.save_gathered),
-      HC_FLAG("recompute", &a->mo.recompute),
+      HC_RECOMPUTE("recompute", &a->mo.recompute),
       HC_INT("chunks", &a->mo.chunks, 1), HC_STRING("hw", &a->common.hw_path),
-      HC_STRING("perturb", &a->perturb)};
+      HC_STRING("perturb", &a->perturb), HC_LORA_OPTS(&a->lora)};
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
   if (rc) return rc;
   if (rtol > 0) a->rtol_g = a->rtol_p = rtol;
@@ -120,6 +121,7 @@ static int set_up(int argc, char **argv, gc_args *a, hc_model_config *cfg, hc_cl
   int rc = parse_options(argc, argv, a, err, sizeof err);
   if (rc == HC_CLI_HELP) return rc;
   if (!rc) rc = hc_model_config_load(hc_cli_model_path(a->model, pbuf, sizeof pbuf), cfg, err, sizeof err);
+  if (!rc) rc = hc_cli_lora_apply(&a->lora, cfg, err, sizeof err);
   if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL) || hc_cli_env_init(env, &a->common)) return -1;
   if (!a->b) a->b = default_batch(env->mesh.topo.R, env->mesh.topo.C, a->s);
   rc = hc_cli_method_check(a->method, env, cfg, a->b, a->s, err, sizeof err);
@@ -158,11 +160,15 @@ static void pair_make(gc_pair *g, const gc_args *a, hc_cli_env *env, const hc_mo
   memset(g, 0, sizeof *g);
   g->ok = 1;
   hc_cli_method_make(a->method, env, cfg, a->b, a->s, 0, &a->mo, &g->m, &g->p);
+  /* LoRA's B starts at zero, which would leave A's gradient zero: the
+   * check starts both from random adapters. */
   hc_params_init(&g->p, (uint64_t)a->seed);
+  hc_params_randomize_lora_b(&g->p, (uint64_t)a->seed);
   hc_model_init(&g->md, &g->m);
   if (env->mesh.rank != 0) return;
   hc_params_alloc(&g->ref, cfg);
   hc_params_init(&g->ref, (uint64_t)a->seed);
+  hc_params_randomize_lora_b(&g->ref, (uint64_t)a->seed);
   hc_params_alloc(&g->got, cfg);
   hc_single_method(&g->rm, &g->ref, a->b, a->s);
   hc_model_init(&g->rmd, &g->rm);
@@ -195,8 +201,9 @@ static void check_step1(gc_pair *g, const gc_args *a, const hc_step_result *mesh
                rtol, NULL);
   for (size_t t = 0; t < g->ref.n_tensors; t++) {
     const hc_tensor *x = &g->ref.tensors[t];
-    const float *want = g->ref.grads + x->offset;
-    g->ok &= row(x->spec.name, g->got.grads + x->offset, want, x->numel, rtol, NULL);
+    if (x->goff == HC_FROZEN) continue; /* LoRA's base: no gradient */
+    const float *want = g->ref.grads + x->goff;
+    g->ok &= row(x->spec.name, g->got.grads + x->goff, want, x->numel, rtol, NULL);
     /* Adam moves a parameter by up to lr per step whatever the size of its
      * gradient, so gradients at the rounding-noise level (within the
      * tolerance of zero) may take the mesh and the reference up to lr

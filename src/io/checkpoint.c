@@ -147,16 +147,21 @@ static int move_tensor(hid_t f, const char *dsname, const hc_tensor *x, float *l
 static int move_all(hid_t f, MPI_Comm comm, const char *prefix, const hc_params *p,
                     const float *buf, int writing, char *bad, size_t badlen, int *corrupt) {
   size_t n = p->n_tensors;
-  uint64_t *mine = hc_malloc(n * sizeof(uint64_t)), *sum = hc_malloc(n * sizeof(uint64_t));
+  uint64_t *mine = hc_calloc(n, sizeof(uint64_t)), *sum = hc_calloc(n, sizeof(uint64_t));
   int failed = 0;
+  /* A frozen tensor (LoRA's base) has params but no gradient or optimizer
+   * state: those buffers skip it, on every rank alike. */
+#define HELD(t) (hc_tensor_in(p, buf, &p->tensors[t]) != NULL)
   if (writing) {
-    for (size_t t = 0; t < n; t++) mine[t] = block_digest(&p->tensors[t], buf + p->tensors[t].offset);
+    for (size_t t = 0; t < n; t++)
+      if (HELD(t)) mine[t] = block_digest(&p->tensors[t], hc_tensor_in(p, buf, &p->tensors[t]));
     MPI_Allreduce(mine, sum, (int)n, MPI_UINT64_T, MPI_SUM, comm);
   }
   for (size_t t = 0; t < n; t++) {
+    if (!HELD(t)) continue;
     char name[256];
     snprintf(name, sizeof name, "%s/%s", prefix, p->tensors[t].spec.name);
-    float *local = (float *)buf + p->tensors[t].offset;
+    float *local = hc_tensor_in(p, buf, &p->tensors[t]);
     if (move_tensor(f, name, &p->tensors[t], local, writing, &sum[t]) && !failed) {
       snprintf(bad, badlen, "%s", name);
       failed = 1;
@@ -166,7 +171,8 @@ static int move_all(hid_t f, MPI_Comm comm, const char *prefix, const hc_params 
   MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_LOR, comm);
   if (!writing && !any) {
     uint64_t *got = hc_malloc(n * sizeof(uint64_t));
-    for (size_t t = 0; t < n; t++) mine[t] = block_digest(&p->tensors[t], buf + p->tensors[t].offset);
+    for (size_t t = 0; t < n; t++)
+      if (HELD(t)) mine[t] = block_digest(&p->tensors[t], hc_tensor_in(p, buf, &p->tensors[t]));
     MPI_Allreduce(mine, got, (int)n, MPI_UINT64_T, MPI_SUM, comm);
     for (size_t t = 0; t < n && !any; t++)
       if (got[t] != sum[t]) {
@@ -177,6 +183,7 @@ static int move_all(hid_t f, MPI_Comm comm, const char *prefix, const hc_params 
   }
   free(mine), free(sum);
   return any ? -1 : 0;
+#undef HELD
 }
 
 static int save_common(const char *path, MPI_Comm comm, hid_t *fout, char *tmp, size_t tmplen,
@@ -289,4 +296,67 @@ int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, const 
   if (hc_h5_finish(f, tmp, path, comm, ok))
     return hc_err(err, errlen, "%s: writing the gradient dump failed%s%s", path, bad[0] ? " at " : "", bad);
   return 0;
+}
+
+int hc_checkpoint_read_config(const char *path, hc_model_config *cfg, char *err, size_t errlen) {
+  hc_h5_quiet();
+  memset(cfg, 0, sizeof *cfg);
+  hid_t f = hc_h5_open_read(path);
+  if (f < 0) {
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return hc_err(err, errlen, "%s: no such checkpoint file", path);
+    fclose(probe);
+    return hc_err(err, errlen, "%s: not a readable HDF5 file (corrupted or truncated?)", path);
+  }
+  int rc = 0;
+  for (int k = 0; k < 7 && !rc; k++) {
+    long long v;
+    if (hc_h5_attr_read_int(f, kCfgInts[k], &v))
+      rc = hc_err(err, errlen, "%s: no model attribute '%s' (not a hecaton checkpoint?)", path,
+                  kCfgInts[k]);
+    else if (v < 0 || v > 2147483647LL)
+      rc = hc_err(err, errlen, "%s: model attribute %s = %lld is out of range", path, kCfgInts[k], v);
+    else
+      *cfg_int(cfg, k) = (int)v;
+  }
+  if (!rc && (hc_h5_attr_read_double(f, "norm_eps", &cfg->norm_eps) ||
+              hc_h5_attr_read_double(f, "rope_theta", &cfg->rope_theta)))
+    rc = hc_err(err, errlen, "%s: no norm_eps or rope_theta attribute (not a hecaton checkpoint?)",
+                path);
+  if (!rc && hc_h5_attr_read_string(f, "model", cfg->name, sizeof cfg->name))
+    snprintf(cfg->name, sizeof cfg->name, "checkpoint");
+  H5Fclose(f);
+  return rc ? rc : hc_model_config_validate(cfg, path, err, errlen);
+}
+
+int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
+                              size_t errlen) {
+  hc_h5_quiet();
+  int is_h5 = H5Fis_hdf5(path) > 0, all;
+  MPI_Allreduce(&is_h5, &all, 1, MPI_INT, MPI_LAND, comm);
+  if (!all) return hc_err(err, errlen, "%s: not a readable HDF5 file (missing, corrupted or truncated?)", path);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  if (f < 0) return hc_err(err, errlen, "%s: cannot open the checkpoint (truncated or corrupted?)", path);
+  int rc = check_config(f, path, &local->cfg, err, errlen);
+  if (!rc) {
+    /* the base model's tensors lead the table; adapters (other kinds) follow */
+    hc_params base = *local;
+    base.n_tensors = 0;
+    while (base.n_tensors < local->n_tensors && local->tensors[base.n_tensors].spec.kind < HC_P_NKINDS)
+      base.n_tensors++;
+    char bad[256] = "";
+    int corrupt = 0;
+    if (move_all(f, comm, "/params", &base, local->params, 0, bad, sizeof bad, &corrupt)) {
+      if (corrupt)
+        rc = hc_err(err, errlen, "%s: checksum mismatch in %s: the file is corrupted (its data do "
+                    "not match the digest stored when it was written)", path, bad);
+      else
+        rc = hc_err(err, errlen, "%s: missing, misshapen or unreadable tensor %s", path, bad);
+    }
+  }
+  H5Fclose(f);
+  return rc;
 }

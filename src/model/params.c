@@ -50,8 +50,84 @@ static size_t resolve(const hc_model_config *c, dim_sym d) {
   return 0;
 }
 
-size_t hc_param_num_tensors(const hc_model_config *cfg) {
+size_t hc_param_num_base(const hc_model_config *cfg) {
   return 3 + (size_t)HC_LAYER_TENSORS * (size_t)cfg->n_layers;
+}
+
+/* The linears LoRA can adapt, in kind order, and their names. */
+static const struct {
+  hc_param_kind kind;
+  const char *name;
+} kTargets[] = {{HC_P_WQ, "wq"}, {HC_P_WK, "wk"}, {HC_P_WV, "wv"}, {HC_P_WO, "wo"},
+                {HC_P_W1, "w1"}, {HC_P_W2, "w2"}, {HC_P_W3, "w3"}};
+#define N_TARGETS (sizeof kTargets / sizeof kTargets[0])
+
+int hc_lora_targets(const hc_model_config *cfg, hc_param_kind kind) {
+  return cfg->lora_rank > 0 && kind < HC_P_NKINDS && (cfg->lora_targets >> kind & 1u);
+}
+
+static size_t n_targets(const hc_model_config *cfg) {
+  size_t n = 0;
+  for (size_t j = 0; j < N_TARGETS; j++) n += (size_t)hc_lora_targets(cfg, kTargets[j].kind);
+  return n;
+}
+
+int hc_lora_parse_targets(const char *list, unsigned *mask) {
+  *mask = 0;
+  if (!strcmp(list, "all")) {
+    for (size_t j = 0; j < N_TARGETS; j++) *mask |= 1u << kTargets[j].kind;
+    return 0;
+  }
+  const char *s = list;
+  while (*s) {
+    size_t len = strcspn(s, ",");
+    size_t j = 0;
+    while (j < N_TARGETS && !(strlen(kTargets[j].name) == len && !strncmp(s, kTargets[j].name, len)))
+      j++;
+    if (j == N_TARGETS) return -1;
+    *mask |= 1u << kTargets[j].kind;
+    s += len;
+    if (*s == ',') s++;
+  }
+  return *mask ? 0 : -1;
+}
+
+size_t hc_param_num_tensors(const hc_model_config *cfg) {
+  return hc_param_num_base(cfg) + 2 * n_targets(cfg) * (size_t)cfg->n_layers;
+}
+
+size_t hc_lora_index(const hc_model_config *cfg, hc_param_kind kind, int layer, int b) {
+  HC_ASSERT(hc_lora_targets(cfg, kind) && layer >= 0 && layer < cfg->n_layers);
+  size_t j = 0;
+  for (size_t k = 0; k < N_TARGETS && kTargets[k].kind != kind; k++)
+    j += (size_t)hc_lora_targets(cfg, kTargets[k].kind);
+  return hc_param_num_base(cfg) + 2 * ((size_t)layer * n_targets(cfg) + j) + (size_t)b;
+}
+
+/* Adapter `index` (past the base tensors): A (r, in) ~ N(0, 1/(3 in)), the
+ * variance of PyTorch's default Kaiming-uniform init of a linear's weight
+ * as PEFT uses it; B (out, r) zero, so training starts at the base model. */
+static void lora_spec(const hc_model_config *cfg, size_t index, hc_param_spec *s) {
+  size_t a = index - hc_param_num_base(cfg), per = 2 * n_targets(cfg);
+  int layer = (int)(a / per), b = (int)(a % per % 2);
+  size_t j = a % per / 2, k = 0;
+  while (!hc_lora_targets(cfg, kTargets[k].kind) || j--) k++;
+  hc_param_spec base;
+  hc_param_spec_get(cfg, hc_param_index(cfg, kTargets[k].kind, layer), &base);
+  memset(s, 0, sizeof *s);
+  snprintf(s->name, sizeof s->name, "%.*s.lora_%c", (int)(strlen(base.name) - strlen(".weight")),
+           base.name, b ? 'b' : 'a');
+  s->kind = b ? HC_P_LORA_B : HC_P_LORA_A;
+  s->target = base.kind;
+  s->layer = layer;
+  s->ndim = 2;
+  size_t r = (size_t)cfg->lora_rank;
+  s->shape[0] = b ? base.shape[0] : r;
+  s->shape[1] = b ? r : base.shape[1];
+  s->numel = s->shape[0] * s->shape[1];
+  s->decay = 1;
+  s->init_std = (float)(1.0 / sqrt(3.0 * (double)base.shape[1]));
+  s->init_zero = b;
 }
 
 size_t hc_param_index(const hc_model_config *cfg, hc_param_kind kind, int layer) {
@@ -68,8 +144,12 @@ size_t hc_param_index(const hc_model_config *cfg, hc_param_kind kind, int layer)
 }
 
 void hc_param_spec_get(const hc_model_config *cfg, size_t index, hc_param_spec *s) {
-  size_t n = hc_param_num_tensors(cfg);
-  HC_ASSERT(index < n);
+  size_t n = hc_param_num_base(cfg);
+  HC_ASSERT(index < hc_param_num_tensors(cfg));
+  if (index >= n) {
+    lora_spec(cfg, index, s);
+    return;
+  }
   hc_param_kind kind;
   int layer = -1;
   if (index == 0) kind = HC_P_TOK_EMBEDDINGS;
@@ -85,6 +165,8 @@ void hc_param_spec_get(const hc_model_config *cfg, size_t index, hc_param_spec *
   if (layer >= 0) snprintf(s->name, sizeof s->name, d->name, layer);
   else snprintf(s->name, sizeof s->name, "%s", d->name);
   s->kind = kind;
+  s->target = kind;
+  s->frozen = cfg->lora_rank > 0;
   s->layer = layer;
   s->ndim = d->cols == D_ONE ? 1 : 2;
   s->shape[0] = resolve(cfg, d->rows);
@@ -108,9 +190,23 @@ size_t hc_param_count(const hc_model_config *cfg) {
   return total;
 }
 
+size_t hc_param_count_trained(const hc_model_config *cfg) {
+  size_t total = 0, n = hc_param_num_tensors(cfg);
+  hc_param_spec s;
+  for (size_t t = 0; t < n; t++) {
+    hc_param_spec_get(cfg, t, &s);
+    if (!s.frozen) total += s.numel;
+  }
+  return total;
+}
+
 void hc_param_init_range(float *dst, const hc_param_spec *s, size_t index, uint64_t seed,
                          size_t first, size_t count) {
   HC_ASSERT(first + count <= s->numel);
+  if (s->init_zero) {
+    memset(dst, 0, count * sizeof(float));
+    return;
+  }
   if (s->init_std == 0.0f) {
     for (size_t e = 0; e < count; e++) dst[e] = 1.0f;
     return;
@@ -135,12 +231,21 @@ void hc_params_alloc_sharded(hc_params *p, const hc_model_config *cfg, hc_shard_
   p->cfg = *cfg;
   p->n_tensors = hc_param_num_tensors(cfg);
   p->tensors = hc_calloc(p->n_tensors, sizeof *p->tensors);
-  size_t off = 0;
+  size_t off = 0, goff = 0;
   for (size_t t = 0; t < p->n_tensors; t++) {
     hc_tensor *x = &p->tensors[t];
     hc_param_spec_get(cfg, t, &x->spec);
     size_t b[5];
-    shard(ctx, t, &x->spec, b);
+    if (x->spec.kind >= HC_P_NKINDS) {
+      /* Adapters are small (r (in + out) against in x out): every chiplet
+       * holds them whole and uses the rows and columns of its block of the
+       * target; the one holding the target's first block owns them. */
+      const hc_tensor *w = &p->tensors[hc_param_index(cfg, x->spec.target, x->spec.layer)];
+      hc_shard_whole(NULL, t, &x->spec, b);
+      b[4] = (size_t)(w->owner && w->r0 == 0 && w->c0 == 0);
+    } else {
+      shard(ctx, t, &x->spec, b);
+    }
     size_t cols = x->spec.ndim == 2 ? x->spec.shape[1] : 1;
     HC_ASSERT(b[0] + b[1] <= x->spec.shape[0] && b[2] + b[3] <= cols);
     x->r0 = b[0], x->nr = b[1], x->c0 = b[2], x->nc = b[3];
@@ -148,13 +253,16 @@ void hc_params_alloc_sharded(hc_params *p, const hc_model_config *cfg, hc_shard_
     x->owner = (int)b[4];
     x->offset = off;
     off += x->numel;
+    x->goff = x->spec.frozen ? HC_FROZEN : goff;
+    if (!x->spec.frozen) goff += x->numel;
   }
   p->n_params = off;
+  p->n_train = goff;
   if (buffers) {
     p->params = hc_calloc(off, sizeof(float));
-    p->grads = hc_calloc(off, sizeof(float));
-    p->m = hc_calloc(off, sizeof(float));
-    p->v = hc_calloc(off, sizeof(float));
+    p->grads = hc_calloc(goff ? goff : 1, sizeof(float));
+    p->m = hc_calloc(goff ? goff : 1, sizeof(float));
+    p->v = hc_calloc(goff ? goff : 1, sizeof(float));
   }
 }
 
@@ -182,8 +290,19 @@ void hc_params_init(hc_params *p, uint64_t seed) {
   }
 }
 
+void hc_params_randomize_lora_b(hc_params *p, uint64_t seed) {
+  if (!p->params) return;
+  for (size_t t = 0; t < p->n_tensors; t++) {
+    const hc_tensor *x = &p->tensors[t];
+    if (x->spec.kind != HC_P_LORA_B) continue;
+    hc_param_spec s = x->spec;
+    s.init_zero = 0, s.init_std = (float)INIT_STD;
+    hc_param_init_range(p->params + x->offset, &s, t, seed, 0, x->numel); /* held whole */
+  }
+}
+
 void hc_params_zero_grads(hc_params *p) {
-  if (p->grads) memset(p->grads, 0, p->n_params * sizeof(float));
+  if (p->grads) memset(p->grads, 0, p->n_train * sizeof(float));
 }
 
 const hc_tensor *hc_params_find(const hc_params *p, const char *name) {

@@ -16,8 +16,9 @@ static void embed_fwd(hc_method *m, float *x, const int *tok) {
                        m->T1, m->h1, 0, m->cfg.vocab_size);
 }
 static void embed_bwd(hc_method *m, const float *dx, const int *tok) {
-  hc_embedding_backward(hc_param_ptr(m->p, m->p->grads, HC_P_TOK_EMBEDDINGS, -1), dx, tok,
-                        m->T1, m->h1, 0, m->cfg.vocab_size);
+  float *g = hc_param_ptr(m->p, m->p->grads, HC_P_TOK_EMBEDDINGS, -1);
+  if (!g) return; /* frozen */
+  hc_embedding_backward(g, dx, tok, m->T1, m->h1, 0, m->cfg.vocab_size);
   hc_method_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)m->T1 * m->h1, "embedding");
 }
 static void norm_fwd(hc_method *m, float *out, float *rstd, const float *x, const float *g) {
@@ -40,7 +41,8 @@ static void lin12_bwd(hc_method *m, int n, float *dx, float *const *dw, const fl
                       const float *x, const float *const *w, const int *nout) {
   for (int k = 0; k < n; k++) {
     hc_matmul_backward(dx, dw[k], dy[k], x, w[k], m->T1, m->h1, nout[k]);
-    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(m->T1, m->h1, nout[k]), "gemm");
+    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR,
+                     (hc_method_wgrad(m, k) ? 2 : 1) * hc_flops_matmul(m->T1, m->h1, nout[k]), "gemm");
   }
 }
 static void lin21_fwd(hc_method *m, float *y, const float *x, const float *w, int nin) {
@@ -50,14 +52,15 @@ static void lin21_fwd(hc_method *m, float *y, const float *x, const float *w, in
 static void lin21_bwd(hc_method *m, float *dx, float *dw, const float *dy, const float *x,
                       const float *w, int nin) {
   hc_matmul_backward(dx, dw, dy, x, w, m->T2, nin, m->h1);
-  hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(m->T2, nin, m->h1), "gemm");
+  hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, 0) ? 2 : 1) * hc_flops_matmul(m->T2, nin, m->h1),
+                   "gemm");
 }
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   int T = m->b * m->s;
   hc_method_charge(m, HC_PHASE_FWD, HC_OPK_LOSS, HC_FLOPS_XENT * (double)T * m->V2, "cross-entropy");
   return hc_crossentropy_forward_backward(dlogits, logits, targets, T, m->V2, 1.0f / (float)T);
 }
-static double grad_sumsq(hc_method *m) { return hc_grad_sumsq(m->p->grads, m->p->n_params); }
+static double grad_sumsq(hc_method *m) { return hc_grad_sumsq(m->p->grads, m->p->n_train); }
 
 static const hc_method_ops kSingleOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                          lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,

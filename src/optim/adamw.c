@@ -35,8 +35,9 @@ void hc_adamw_step_scaled(hc_params *p, const hc_adamw *opt, float lr, long t, f
   if (!p->params) return; /* dry-run: nothing held */
   for (size_t k = 0; k < p->n_tensors; k++) {
     const hc_tensor *x = &p->tensors[k];
-    size_t o = x->offset;
-    update_scaled(p->params + o, p->grads + o, p->m + o, p->v + o, x->numel, opt, lr,
+    if (x->goff == HC_FROZEN) continue; /* the base model under LoRA */
+    size_t g = x->goff;
+    update_scaled(p->params + x->offset, p->grads + g, p->m + g, p->v + g, x->numel, opt, lr,
                   x->spec.decay, t, gscale);
   }
 }

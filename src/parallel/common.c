@@ -94,7 +94,7 @@ void hc_par_2d_embedding_backward(hc_method *m, const float *dx1, const int *tok
   int T = m->b * m->s;
   hc_map_gather(l->c, &l->c->col, hc_map_on(HC_PHASE_BWD, HC_OPK_EMBED, l->algo), dx1,
                 l->scratch, (size_t)m->T1 * m->h1);
-  if (!m->phantom)
+  if (!m->phantom && hc_param_ptr(m->p, m->p->grads, HC_P_TOK_EMBEDDINGS, -1)) /* (not frozen) */
     hc_embedding_backward(hc_param_ptr(m->p, m->p->grads, HC_P_TOK_EMBEDDINGS, -1), l->scratch,
                           tok, T, m->h1, (int)l->v0, (int)l->nv);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)T * m->h1, "embedding");
@@ -157,7 +157,8 @@ double hc_par_grad_sumsq(hc_method *m, hc_comm *c) {
   double ss = 0;
   if (!m->phantom)
     for (size_t t = 0; t < p->n_tensors; t++)
-      if (p->tensors[t].owner) ss += hc_grad_sumsq(p->grads + p->tensors[t].offset, p->tensors[t].numel);
+      if (p->tensors[t].owner && p->tensors[t].goff != HC_FROZEN)
+        ss += hc_grad_sumsq(p->grads + p->tensors[t].goff, p->tensors[t].numel);
   float v = (float)ss, total = 0;
   hc_map_all_reduce(c, &c->all, hc_map_stats_on(HC_PHASE_OPT, HC_OPK_OTHER, HC_ALGO_DEFAULT),
                     m->phantom ? NULL : &v, m->phantom ? NULL : &total, 1, HC_RED_SUM);
@@ -186,9 +187,18 @@ double hc_par_charge_at(hc_method *m, int phase, int op, double flops, double re
 }
 
 void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv) {
+  if (m->cfg.lora_rank > 0) {
+    /* LoRA: the base is frozen and the gradients are the adapters', which
+     * every chiplet holds whole. Its share of each is its block's: the sum
+     * over the mesh is the gradient (replicas' and data-parallel groups'
+     * shares included, which the reductions below otherwise complete). */
+    hc_map_all_reduce(c, &c->all, hc_map_on(HC_PHASE_BWD, HC_OPK_LINEAR, HC_ALGO_DEFAULT),
+                      m->p->grads, m->p->grads, m->p->n_train, HC_RED_SUM);
+    return;
+  }
   for (size_t t = 0; t < m->p->n_tensors; t++) {
     hc_tensor *tt = &m->p->tensors[t];
-    float *g = m->p->grads ? m->p->grads + tt->offset : NULL;
+    float *g = hc_tensor_in(m->p, m->p->grads, tt);
     int kind = tt->spec.kind;
     if (norms && (kind == HC_P_ATTENTION_NORM || kind == HC_P_FFN_NORM || kind == HC_P_NORM))
       hc_map_all_reduce(c, norms, hc_map_on(HC_PHASE_BWD, HC_OPK_NORM, HC_ALGO_DEFAULT), g, g,

@@ -50,10 +50,11 @@ void hc_params_gather_full(const hc_params *local, int which, MPI_Comm comm, hc_
   if (rank == 0) fb[0] = full->params, fb[1] = full->grads, fb[2] = full->m, fb[3] = full->v;
   for (size_t t = 0; t < local->n_tensors; t++) {
     const hc_tensor *x = &local->tensors[t];
+    float *dst = rank == 0 ? hc_tensor_in(full, fb[which], &full->tensors[t]) : NULL;
+    if (which && x->goff == HC_FROZEN) continue; /* no gradient or optimizer state */
     size_t meta[5] = {x->r0, x->nr, x->c0, x->nc, (size_t)x->owner};
     size_t cols = x->spec.ndim == 2 ? x->spec.shape[1] : 1;
-    gather_block(lb[which] + x->offset, meta, cols, comm,
-                 rank == 0 ? fb[which] + full->tensors[t].offset : NULL);
+    gather_block(hc_tensor_in(local, lb[which], x), meta, cols, comm, dst);
   }
 }
 

@@ -236,7 +236,8 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
   for (int k = 0; k < n; k++) {
     hc_map_gather(x->c, &x->c->row, bwd, dy2[k], x->dyg, (size_t)m->T2 * nout[k]);
     if (!ph(m)) hc_matmul_backward(x->dxp, dw[k], x->dyg, x->xg, w[k], x->T, m->h1, nout[k]);
-    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
+    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, k) ? 2 : 1) * hc_flops_matmul(x->T, m->h1, nout[k]),
+                  "gemm");
   }
   hc_map_reduce_scatter(x->c, &x->c->col, bwd, x->dxp, x->pbuf, nl);
   if (!ph(m)) add_into(dx1, x->pbuf, nl);
@@ -265,7 +266,7 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
     memset(x->dxp, 0, T * (size_t)nin * sizeof(float));
     hc_matmul_backward(x->dxp, dw, x->dyg, x->xg, w, x->T, nin, m->h1);
   }
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, nin, m->h1), "gemm");
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, 0) ? 2 : 1) * hc_flops_matmul(x->T, nin, m->h1), "gemm");
   hc_map_reduce_scatter(x->c, &x->c->row, bwd, x->dxp, x->pbuf, nl);
   if (!ph(m)) add_into(dx2, x->pbuf, nl);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, HC_FLOPS_ADD * (double)nl, "add");

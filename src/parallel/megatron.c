@@ -151,7 +151,7 @@ static void embed_bwd(hc_method *m, const float *dx1, const int *tok) {
     hc_map_gather(x->c, all(m), on(HC_PHASE_BWD, HC_OPK_EMBED), dx1, x->xg, (size_t)m->T1 * h);
     dX = x->xg;
   }
-  if (!m->phantom)
+  if (!m->phantom && G(m, HC_P_TOK_EMBEDDINGS, -1)) /* (not when frozen) */
     hc_embedding_backward(G(m, HC_P_TOK_EMBEDDINGS, -1), dX, tok + x->t0, x->T, (int)h, (int)x->v0, (int)x->nv);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_EMBED, (double)x->T * (double)h, "embedding");
 }
@@ -202,7 +202,8 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
   if (!m->phantom) memset(x->pbuf, 0, full * sizeof(float));
   for (int k = 0; k < n; k++) {
     if (!m->phantom) hc_matmul_backward(x->pbuf, dw[k], dy2[k], X, w[k], x->T, m->h1, nout[k]);
-    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, m->h1, nout[k]), "gemm");
+    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, k) ? 2 : 1) * hc_flops_matmul(x->T, m->h1, nout[k]),
+                  "gemm");
   }
   if (x->sp) {
     hc_map_reduce_scatter(x->c, all(m), t, x->pbuf, x->xg, (size_t)m->T1 * m->h1);
@@ -237,7 +238,7 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
     dY = x->xg;
   }
   if (!m->phantom) hc_matmul_backward(dx2, dw, dY, x2, w, x->T, nin, m->h1);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, 2 * hc_flops_matmul(x->T, nin, m->h1), "gemm");
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, 0) ? 2 : 1) * hc_flops_matmul(x->T, nin, m->h1), "gemm");
 }
 
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
@@ -253,9 +254,9 @@ static float loss(hc_method *m, float *dlogits, const float *logits, const int *
 static void grads_done(hc_method *m) {
   megatron *x = CTX(m);
   hc_par_grads_done(m, x->c, x->sp ? all(m) : NULL, x->kv_share > 1 ? &x->kv : NULL);
-  if (x->D > 1)
+  if (x->D > 1 && m->cfg.lora_rank == 0) /* (LoRA's adapters are summed over the whole mesh) */
     hc_map_all_reduce(x->c, &x->dpg, on(HC_PHASE_BWD, HC_OPK_OTHER), m->p->grads, m->p->grads,
-                      m->p->n_params, HC_RED_SUM);
+                      m->p->n_train, HC_RED_SUM);
 }
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
