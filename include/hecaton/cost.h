@@ -50,10 +50,11 @@ typedef struct {
  * contention); the transfer starts when the previous operation starts
  * computing and the operation waits for it. */
 
-/* Set the plan of a chiplet's step: params (elements held), saved
- * (activation elements kept for backward over the whole step). */
+/* Set the plan of a chiplet's step: params (elements held), trained (of
+ * those, the ones with gradients and Adam state: all but LoRA's frozen
+ * base), saved (activation elements kept for backward over the step). */
 void hc_ledger_sram_plan(hc_ledger *l, hc_schedule s, int micro_batches, double params,
-                         double saved);
+                         double trained, double saved);
 /* The operands of the next compute on l's timeline (called by the charge
  * path, before hc_ledger_compute*): DRAM traffic placed on the DRAM engine,
  * the compute made to wait for it, a row of the report updated. */
@@ -66,6 +67,10 @@ const char *hc_sram_where_name(int where);
  * method's name when not NULL; one line when every operation fits and no
  * byte goes to DRAM. */
 void hc_sram_print(const hc_sram_row *rows, int n, long steps, const char *method, FILE *f);
+/* Add a chiplet's rows to a mesh's table (*n rows in into, up to
+ * HC_SRAM_ROWS), as the gathered report does: working set, tiles, SRAM
+ * verdict and calls the largest, DRAM bytes summed, `times` chiplets alike. */
+void hc_sram_merge(hc_sram_row *into, int *n, const hc_sram_row *rows, int nrows, double times);
 
 /* A step's figures from the gathered report (divide by steps for a
  * per-step figure). */

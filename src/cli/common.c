@@ -124,8 +124,8 @@ int hc_cli_finish_ledger(hc_cli_env *env, const char *report_path, int print) {
 
 void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_bytes,
                    double out[HC_NMEM]) {
-  double pf = sizeof(float) * (double)m->p->n_params;
-  out[HC_MEM_PARAMS] = pf, out[HC_MEM_GRADS] = pf, out[HC_MEM_OPTIM] = 2 * pf;
+  double pf = sizeof(float) * (double)m->p->n_params, tf = sizeof(float) * (double)m->p->n_train;
+  out[HC_MEM_PARAMS] = pf, out[HC_MEM_GRADS] = tf, out[HC_MEM_OPTIM] = 2 * tf;
   out[HC_MEM_ACT] = (double)activation_bytes;
   out[HC_MEM_ACT_FORMULA] = sizeof(float) * hc_model_saved_floats(m);
   out[HC_MEM_BUFFERS] = (double)((env->comm.stage_cap + env->comm.work_cap) * sizeof(float));

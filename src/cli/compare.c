@@ -37,6 +37,11 @@ static void help(void) {
       "  --hw FILE             hardware file (default models/hw/standard.ini)\n"
       "  --csv FILE            also write the table as CSV\n"
       "  --schedule layer|micro --micro-batches M   the DRAM model (default layer, M = B)\n"
+      "  --recompute MODE      activation recomputation of every method: none (keep the\n"
+      "                        attention probabilities), selective (default: recompute\n"
+      "                        them in backward) or full (run each layer again); bare\n"
+      "                        --recompute: full\n"
+      HC_LORA_HELP
       "Per method, one training step (forward, backward, gradient norm): bytes sent by\n"
       "the busiest chiplet, bytes on the busiest directed link, simulated NoP time of\n"
       "the slowest chiplet, the step's simulated time (compute, NoP and DRAM engines)\n"
@@ -52,7 +57,9 @@ typedef struct {
   hc_cli_method_set methods;
   int b, s, micro; /* b, s: 0 until the mesh gives the default */
   hc_schedule sched;
+  hc_recompute recompute;
   const char *csv;
+  hc_cli_lora lora;
 } compare_job;
 
 /* Options and model: 0, HC_CLI_HELP, or -1 with err. */
@@ -65,11 +72,13 @@ static int parse_options(int argc, char **argv, compare_job *job, char *err, siz
       HC_STRING("methods", &methods),     HC_INT("batch", &job->b, 1),
       HC_INT("seq", &job->s, 1),          HC_FLAG("dry-run", &job->common.phantom),
       HC_STRING("hw", &job->common.hw_path), HC_STRING("csv", &job->csv),
-      HC_STRING("schedule", &sched),      HC_INT("micro-batches", &job->micro, 0)};
+      HC_STRING("schedule", &sched),      HC_INT("micro-batches", &job->micro, 0),
+      HC_RECOMPUTE("recompute", &job->recompute), HC_LORA_OPTS(&job->lora)};
   char pbuf[1024];
   int rank, rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
   if (rc) return rc;
-  if (hc_model_config_load(hc_cli_model_path(model, pbuf, sizeof pbuf), &job->cfg, err, errlen))
+  if (hc_model_config_load(hc_cli_model_path(model, pbuf, sizeof pbuf), &job->cfg, err, errlen) ||
+      hc_cli_lora_apply(&job->lora, &job->cfg, err, errlen))
     return -1;
   int n = hc_cli_method_names(methods, "--methods: ", 0, &job->methods, err, errlen);
   if (n == 0) return hc_err(err, errlen, "--methods: give at least one method");
@@ -81,8 +90,9 @@ static int parse_options(int argc, char **argv, compare_job *job, char *err, siz
 }
 
 /* Runs one step of `name`; fills r on rank 0. */
-static void measure(hc_cli_env *env, const char *name, const hc_model_config *cfg, int b, int s,
-                    int dry, hc_schedule sched, int micro, row *r) {
+static void measure(hc_cli_env *env, const compare_job *job, const char *name, row *r) {
+  const hc_model_config *cfg = &job->cfg;
+  int b = job->b, s = job->s, dry = job->common.phantom, micro = job->micro;
   char err[HC_ERRLEN];
   int bad = hc_cli_method_check(name, env, cfg, b, s, err, sizeof err) != 0, any;
   MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, env->mesh.cart);
@@ -97,13 +107,14 @@ static void measure(hc_cli_env *env, const char *name, const hc_model_config *cf
   hc_comm_release_scratch(&env->comm);
   hc_method m;
   hc_params p;
-  hc_cli_method_make(name, env, cfg, b, s, dry, NULL, &m, &p);
+  hc_method_opts mo = {.recompute = job->recompute};
+  hc_cli_method_make(name, env, cfg, b, s, dry, &mo, &m, &p);
   hc_params_init(&p, 1);
   hc_model md;
   hc_model_init(&md, &m);
   int *batch = hc_cli_random_batch(b, s, cfg->vocab_size, 11);
   hc_ledger_reset(&env->ledger);
-  hc_ledger_sram_plan(&env->ledger, sched, micro > 0 ? micro : b, (double)p.n_params,
+  hc_ledger_sram_plan(&env->ledger, job->sched, micro > 0 ? micro : b, (double)p.n_params, (double)p.n_train,
                       hc_model_saved_floats(&m));
   hc_step_opts so = {.opt = NULL}; /* one step costed; the update is charged, not applied */
   hc_train_step(&md, batch, &so);
@@ -177,9 +188,9 @@ static int print_table(const compare_job *job, const hc_cli_env *env, row *rows,
   int dry = job->common.phantom, rc = 0;
   for (int k = 0; k < job->methods.n; k++)
     if (rows[k].ok && !strcmp(rows[k].method, "hecaton")) ref = &rows[k];
-  printf("# hecaton compare: model %s on a %dx%d mesh, batch %d x %d tokens, hardware '%s', %s\n",
-         job->cfg.name, env->mesh.topo.R, env->mesh.topo.C, job->b, job->s, env->hw.name,
-         dry ? "dry-run" : "data mode");
+  printf("# hecaton compare: model %s on a %dx%d mesh, batch %d x %d tokens, hardware '%s', %s, "
+         "recompute %s\n", job->cfg.name, env->mesh.topo.R, env->mesh.topo.C, job->b, job->s,
+         env->hw.name, dry ? "dry-run" : "data mode", hc_recompute_name(job->recompute));
   printf("%-12s %12s %12s %13s %13s %11s %11s %13s %12s %11s %8s %8s %8s\n", "method",
          "sent/chiplet", "busiest link", "NoP time (s)", "step time (s)", "energy (J)", "weights",
          "+grads+Adam", "activations", "buffers", "x bytes", "x time", "x energy");
@@ -215,8 +226,7 @@ int hc_cmd_compare(int argc, char **argv) {
   row rows[HC_CLI_MAX_METHODS];
   double t0 = hc_wtime();
   for (int k = 0; k < job.methods.n; k++) {
-    measure(&env, job.methods.names[k], &job.cfg, job.b, job.s, job.common.phantom, job.sched, job.micro,
-            &rows[k]);
+    measure(&env, &job, job.methods.names[k], &rows[k]);
     /* progress on stderr, so that the table on stdout stays a table */
     if (env.mesh.rank == 0)
       fprintf(stderr, "compare: %s done (%d/%d), %.1f s elapsed\n", job.methods.names[k], k + 1,

@@ -20,11 +20,15 @@ static void help(void) {
       "  --batch B --seq S     (default: B = 2 x lcm(R, C), S = min(2048, max_seq_len))\n"
       "  --chunks K            hecaton's forward linears in K token chunks (default 1)\n"
       "  --save-gathered       keep gathered inputs for backward\n"
-      "  --recompute           megatron methods: full activation recomputation\n"
+      "  --recompute MODE      none (keep the attention probabilities), selective\n"
+      "                        (default: recompute them in backward) or full (run each\n"
+      "                        layer again in backward); a bare --recompute means full\n"
       "  --schedule layer|micro --micro-batches M   the DRAM model (default layer, M = B)\n"
       "  --csv FILE            append one CSV row per method (header when the file is new)\n"
+      HC_LORA_HELP
       "One training step: bytes sent by the busiest chiplet, its NoP time, the step's\n"
-      "simulated time and where it goes, FLOPs per NoP byte, energy by component.\n");
+      "simulated time and where it goes, FLOPs per NoP byte, energy by component; then\n"
+      "per method the SRAM working sets (what fits, is tiled or streams, DRAM bytes).\n");
 }
 
 /* What to estimate, from the options. */
@@ -42,6 +46,8 @@ static int parse_options(int argc, char **argv, estimate_job *job, char *err, si
              *hw = "models/hw/standard.ini", *sched = "layer";
   hc_estimate_in *in = &job->in;
   int b = 0, s = 0;
+  hc_recompute recompute = HC_RECOMPUTE_SELECTIVE;
+  hc_cli_lora lora = {0};
   *in = (hc_estimate_in){.chunks = 1, .micro_batches = 0};
   job->csv = NULL;
   const hc_cli_opt opts[] = {
@@ -49,13 +55,15 @@ static int parse_options(int argc, char **argv, estimate_job *job, char *err, si
       HC_STRING("method", &methods),     HC_STRING("hw", &hw),
       HC_INT("batch", &b, 1),            HC_INT("seq", &s, 1),
       HC_INT("chunks", &in->chunks, 1),  HC_FLAG("save-gathered", &in->save_gathered),
-      HC_FLAG("recompute", &in->recompute),
+      HC_RECOMPUTE("recompute", &recompute),
       HC_STRING("schedule", &sched),     HC_INT("micro-batches", &in->micro_batches, 0),
-      HC_STRING("csv", &job->csv)};
+      HC_STRING("csv", &job->csv),       HC_LORA_OPTS(&lora)};
   char b1[1024], b2[1024];
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
   if (rc) return rc;
+  in->recompute = (int)recompute;
   if (hc_model_config_load(hc_cli_model_path(model, b1, sizeof b1), &in->cfg, err, errlen) ||
+      hc_cli_lora_apply(&lora, &in->cfg, err, errlen) ||
       hc_hw_load(hc_cli_find_file(hw, b2, sizeof b2), &in->hw, err, errlen) ||
       hc_parse_mesh(mesh, &in->R, &in->C, err, errlen) ||
       hc_cli_schedule(sched, &in->schedule, err, errlen))
@@ -99,7 +107,7 @@ static FILE *open_csv(const char *csv) {
                "runs,reason,bytes_sent_per_chiplet,nop_time_s,step_time_s,compute_busy_s,"
                "dram_busy_s,exposed_comm_s,flops_per_chiplet,flops_per_nop_byte,flops_total,"
                "link_byte_hops,dram_bytes,energy_link_j,energy_dram_j,energy_compute_j,"
-               "params_bytes_per_chiplet,chiplets_evaluated,wall_s\n");
+               "params_bytes_per_chiplet,chiplets_evaluated,wall_s,recompute\n");
   return f;
 }
 
@@ -115,7 +123,8 @@ static void row_cannot_run(FILE *f, const hc_estimate_in *in, const char *name, 
   if (!f) return;
   for (char *c = why; *c; c++) if (*c == ',' || *c == '"') *c = ';';
   csv_config(f, in, name);
-  fprintf(f, "0,\"%s\"%s\n", why, ",,,,,,,,,,,,,,,,,");
+  fprintf(f, "0,\"%s\"%s,%s\n", why, ",,,,,,,,,,,,,,,,,",
+          hc_recompute_name((hc_recompute)in->recompute));
 }
 
 static void row_estimate(FILE *f, const hc_estimate_in *in, const char *name,
@@ -128,10 +137,11 @@ static void row_estimate(FILE *f, const hc_estimate_in *in, const char *name,
          o->exposed_comm, ratio, energy, wall);
   if (!f) return;
   csv_config(f, in, name);
-  fprintf(f, "1,,%.0f,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.0f,%d,%.3f\n",
-          o->sent, o->nop_time, o->time, o->busy[HC_ENG_COMPUTE], o->busy[HC_ENG_DRAM],
+  fprintf(f, "1,,%.0f,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.0f,%d,%.3f,"
+          "%s\n", o->sent, o->nop_time, o->time, o->busy[HC_ENG_COMPUTE], o->busy[HC_ENG_DRAM],
           o->exposed_comm, o->flops_chiplet, ratio, o->flops, o->link_bytes, o->dram_bytes,
-          o->energy_link, o->energy_dram, o->energy_compute, o->params_bytes, o->evaluated, wall);
+          o->energy_link, o->energy_dram, o->energy_compute, o->params_bytes, o->evaluated, wall,
+          hc_recompute_name((hc_recompute)in->recompute));
 }
 
 /* Rank 0: one row per method. */
@@ -139,18 +149,23 @@ static int estimate_rows(const estimate_job *job) {
   hc_estimate_in in = job->in;
   FILE *f = job->csv ? open_csv(job->csv) : NULL;
   if (job->csv && !f) return 1;
-  printf("# hecaton estimate: model %s, mesh %dx%d, batch %d x %d tokens, hardware '%s', DRAM %s\n",
-         in.cfg.name, in.R, in.C, in.b, in.s, in.hw.name, hc_schedule_name(in.schedule));
+  printf("# hecaton estimate: model %s, mesh %dx%d, batch %d x %d tokens, hardware '%s', DRAM %s, "
+         "recompute %s\n", in.cfg.name, in.R, in.C, in.b, in.s, in.hw.name,
+         hc_schedule_name(in.schedule), hc_recompute_name((hc_recompute)in.recompute));
   printf("%-12s %12s %13s %13s %13s %13s %10s %12s %8s\n", "method", "sent/chiplet", "NoP time (s)",
          "step time (s)", "compute (s)", "exposed (s)", "FLOP/B", "energy (J)", "wall (s)");
+  hc_estimate_out *o = hc_calloc((size_t)job->methods.n, sizeof *o);
+  int *ok = hc_calloc((size_t)job->methods.n, sizeof *ok);
   for (int k = 0; k < job->methods.n; k++) {
     char err[HC_ERRLEN];
-    hc_estimate_out o;
     in.method = job->methods.names[k];
     double t0 = hc_wtime();
-    int ok = hc_estimate(&in, &o, err, sizeof err) == 0;
-    if (ok) row_estimate(f, &in, in.method, &o, hc_wtime() - t0);
+    ok[k] = hc_estimate(&in, &o[k], err, sizeof err) == 0;
+    if (ok[k]) row_estimate(f, &in, in.method, &o[k], hc_wtime() - t0);
     else row_cannot_run(f, &in, in.method, err);
   }
+  for (int k = 0; k < job->methods.n; k++) /* what fits and what spills, as compare prints it */
+    if (ok[k]) hc_sram_print(o[k].sram, o[k].nsram, 1, job->methods.names[k], stdout);
+  free(o), free(ok);
   return f && fclose(f) ? 1 : 0;
 }

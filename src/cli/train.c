@@ -26,8 +26,11 @@ static void help(void) {
       "  --dry-run              the same schedule with phantom tensors: costs paper-scale\n"
       "                         models (no data file, no memory, no FLOPs)\n"
       "  --report FILE.h5       the run's ledger, per-link table and memory per chiplet\n"
-      "  --recompute            megatron methods: full activation recomputation (keep\n"
-      "                         each layer's input, run the layer again in backward)\n"
+      "  --recompute MODE       activation recomputation: none (keep the attention\n"
+      "                         probabilities for backward), selective (default:\n"
+      "                         recompute them from q, k and the log-sum-exp) or full\n"
+      "                         (keep each layer's input, run the layer again in\n"
+      "                         backward); a bare --recompute means full\n"
       "  --chunks K             hecaton: forward linears in K token chunks, overlapping\n"
       "                         gathers, GEMMs and reduce-scatters on the timeline\n"
       "  --schedule layer|micro DRAM traffic of layer-major (default) or micro-batch-major\n"
@@ -41,6 +44,7 @@ static void help(void) {
       "  --lr X --min-lr X      peak / final learning rate (default 3e-3, 3e-4)\n"
       "  --warmup N             linear warm-up steps, then cosine decay (default 20)\n"
       "  --wd X --clip X        AdamW weight decay (0.1), gradient-norm clip (1.0; 0 = off)\n"
+      HC_LORA_HELP
       "  --seed N               weight initialisation seed (default 1337)\n"
       "  --data-seed N          batch order seed (default 42)\n"
       "  --val-fraction X       share of the tokens held out for validation (default 0.1)\n"
@@ -65,6 +69,7 @@ typedef struct {
   hc_cli_common common;
   hc_train_opts o;
   hc_method_opts mo;
+  hc_cli_lora lora;
 } train_args;
 
 /* What a run holds; train_free releases whatever was set up. */
@@ -108,10 +113,11 @@ static int parse_options(int argc, char **argv, train_args *a, char *err, size_t
       HC_STRING("log-file", &o->log_file), HC_FLAG("check", &a->check),
       HC_STRING("hw", &a->common.hw_path), HC_STRING("algo", &a->algo),
       HC_FLAG("dry-run", &a->dry),         HC_STRING("report", &a->report),
-      HC_FLAG("save-gathered", &a->mo.save_gathered), HC_FLAG("recompute", &a->mo.recompute),
+      HC_FLAG("save-gathered", &a->mo.save_gathered), HC_RECOMPUTE("recompute", &a->mo.recompute),
       HC_INT("chunks", &a->mo.chunks, 1),
       HC_STRING("schedule", &a->sched),    HC_INT("micro-batches", &o->micro_batches, 1),
-      HC_STRING("trace", &a->trace),       HC_STRING("heatmap", &a->heatmap)};
+      HC_STRING("trace", &a->trace),       HC_STRING("heatmap", &a->heatmap),
+      HC_LORA_OPTS(&a->lora)};
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
   if (rc) return rc;
   o->seed = (uint64_t)a->seed, o->warmup = a->warmup;
@@ -128,6 +134,7 @@ static int parse_options(int argc, char **argv, train_args *a, char *err, size_t
 static int load_inputs(const train_args *a, train_run *run, char *err, size_t errlen) {
   run->model_path = hc_cli_model_path(a->model, run->model_buf, sizeof run->model_buf);
   if (hc_model_config_load(run->model_path, &run->cfg, err, errlen)) return -1;
+  if (hc_cli_lora_apply(&a->lora, &run->cfg, err, errlen)) return -1;
   if (a->dry) return 0;
   char dbuf[1024];
   const char *dpath = hc_cli_find_file(a->data, dbuf, sizeof dbuf);
@@ -202,11 +209,11 @@ static void stamp_config(const train_args *a, train_run *run, const hc_method *m
   snprintf(run->env.config, sizeof run->env.config,
            "command = train\nmethod = %s\nmesh = %dx%d\nmodel = %s (dim %d, %d layers, %d/%d heads, "
            "ffn %d, vocab %d)\nbatch = %d x %d tokens\nsteps = %d\nmode = %s\nhardware = %s\n"
-           "schedule = %s\nchunks = %d\nsave_gathered = %d\nrecompute = %d\ndata = %s\n",
+           "schedule = %s\nchunks = %d\nsave_gathered = %d\nrecompute = %s\ndata = %s\n",
            m->name, run->env.mesh.topo.R, run->env.mesh.topo.C, c->name, c->dim, c->n_layers,
            c->n_heads, c->n_kv_heads, c->ffn_dim, c->vocab_size, a->b, a->s, a->o.steps,
            a->dry ? "dry-run" : "data", run->env.hw.name, hc_schedule_name((hc_schedule)a->o.schedule),
-           a->mo.chunks, a->mo.save_gathered, a->mo.recompute, a->dry ? "-" : a->data);
+           a->mo.chunks, a->mo.save_gathered, hc_recompute_name(a->mo.recompute), a->dry ? "-" : a->data);
 }
 
 /* Build the method, train, and report: 0 or -1 (collective). */

@@ -100,7 +100,7 @@ static void dram_share(hc_ledger *l, hc_sram_plan *p) {
 }
 
 void hc_ledger_sram_plan(hc_ledger *l, hc_schedule s, int micro_batches, double params,
-                         double saved) {
+                         double trained, double saved) {
   hc_sram_plan *p = &l->sram;
   memset(p, 0, sizeof *p);
   p->on = 1, p->layer_major = s == HC_SCHED_LAYER;
@@ -108,7 +108,7 @@ void hc_ledger_sram_plan(hc_ledger *l, hc_schedule s, int micro_batches, double 
   double M = p->micro_batches, S = l->hw.sram_bytes;
   double W = params * l->hw.elem_bytes, A = saved * l->hw.elem_bytes;
   double live = p->layer_major ? A : A / M;
-  p->all_fit = W + 4 * params + 12 * params + live <= S;
+  p->all_fit = W + 4 * trained + 12 * trained + live <= S; /* + fp32 grads, master, m, v */
   if (p->all_fit) return;
   p->op_buffer = S / 4;
   double keep = S / 2; /* kept across operations */
@@ -147,15 +147,31 @@ static void dram_bytes_on_routes(hc_ledger *l, double read, double write) {
   l->dram_read += (uint64_t)read, l->dram_write += (uint64_t)write;
 }
 
-static hc_sram_row *sram_row(hc_ledger *l, const char *name, int phase) {
-  for (int k = 0; k < l->nsram; k++)
-    if (l->sram_rows[k].phase == phase && !strcmp(l->sram_rows[k].name, name)) return &l->sram_rows[k];
-  if (l->nsram == HC_SRAM_ROWS) return NULL; /* the table is full: bytes counted, no row */
-  hc_sram_row *r = &l->sram_rows[l->nsram++];
+/* The row of (name, phase) in a table of *n rows, added when new (NULL
+ * when the table is full: bytes counted, no row). */
+static hc_sram_row *table_row(hc_sram_row *rows, int *n, const char *name, int phase) {
+  for (int k = 0; k < *n; k++)
+    if (rows[k].phase == phase && !strcmp(rows[k].name, name)) return &rows[k];
+  if (*n == HC_SRAM_ROWS) return NULL;
+  hc_sram_row *r = &rows[(*n)++];
   memset(r, 0, sizeof *r);
   snprintf(r->name, sizeof r->name, "%s", name);
   r->phase = phase;
   return r;
+}
+static hc_sram_row *sram_row(hc_ledger *l, const char *name, int phase) {
+  return table_row(l->sram_rows, &l->nsram, name, phase);
+}
+
+void hc_sram_merge(hc_sram_row *into, int *n, const hc_sram_row *rows, int nrows, double times) {
+  for (int k = 0; k < nrows; k++) {
+    const hc_sram_row *q = &rows[k];
+    hc_sram_row *r = table_row(into, n, q->name, q->phase);
+    if (!r) return;
+    r->set = fmax(r->set, q->set), r->tiles = fmax(r->tiles, q->tiles);
+    r->calls = fmax(r->calls, q->calls), r->where = q->where > r->where ? q->where : r->where;
+    r->read += times * q->read, r->write += times * q->write;
+  }
 }
 
 /* What an operation moves between DRAM and the die (cost.h). */

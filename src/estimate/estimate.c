@@ -34,6 +34,8 @@ typedef struct {
   double end, busy[HC_NENGINES], sent, flops, byte_hops;
   hc_dram_io io;
   double params;
+  int nsram;
+  hc_sram_row sram[HC_SRAM_ROWS];
 } chiplet;
 
 int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_t errlen) {
@@ -64,7 +66,8 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     int *batch = hc_calloc((size_t)in->b * (size_t)(in->s + 1), sizeof(int));
     /* One training step as the trainer runs it, with its SRAM plan. */
     int M = in->micro_batches > 0 ? in->micro_batches : in->b;
-    hc_ledger_sram_plan(&l, in->schedule, M, (double)p.n_params, hc_model_saved_floats(&m));
+    hc_ledger_sram_plan(&l, in->schedule, M, (double)p.n_params, (double)p.n_train,
+                        hc_model_saved_floats(&m));
     hc_step_opts so = {.opt = NULL}; /* costed, phantom: nothing to update */
     hc_train_step(&md, batch, &so);
     hc_ledger_sram_finish(&l, 0);
@@ -77,6 +80,8 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     ch[k].end = l.now; /* the step ends when every engine is done */
     for (int e = 0; e < HC_NENGINES; e++) ch[k].end = fmax(ch[k].end, l.engine_free[e]);
     for (int e = 0; e < HC_NENGINES; e++) ch[k].busy[e] = l.busy[e];
+    ch[k].nsram = l.nsram;
+    memcpy(ch[k].sram, l.sram_rows, sizeof l.sram_rows);
     free(batch);
     hc_model_free(&md);
     unmake(&m);
@@ -106,11 +111,15 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
   for (int e = 0; e < HC_NENGINES; e++) out->busy[e] = ch[critical].busy[e];
   out->exposed_comm = out->time - out->busy[HC_ENG_COMPUTE];
   /* Mesh totals: every chiplet counted through its stand-in. */
+  double *alike = hc_calloc((size_t)np, sizeof(double)); /* chiplets each one stands for */
   for (int n = 0; n < N; n++) {
     const chiplet *c = &ch[rep[n]];
     out->flops += c->flops, out->link_bytes += c->byte_hops;
     out->dram_bytes += io[n].read + io[n].write;
+    alike[rep[n]] += 1;
   }
+  for (int k = 0; k < np; k++) hc_sram_merge(out->sram, &out->nsram, ch[k].sram, ch[k].nsram, alike[k]);
+  free(alike);
   /* DRAM routes load links too: bytes x hops from each chiplet's die. */
   for (int n = 0; n < N; n++) {
     int port, edge;

@@ -100,24 +100,24 @@ static void test_sram_plan(void) {
   hc_ledger l;
   hc_ledger_init(&l, &t, &hw, 1);
   /* 10 params, 10 saved: W 20 + G 40 + state 120 + A 20 = 200 fits. */
-  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 10, 10);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 10, 10, 10);
   CU_ASSERT(l.sram.on && l.sram.all_fit);
   /* Exactly full still fits: 50 params (900 B) + 50 saved (100 B). */
-  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 1, 50, 50);
+  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 1, 50, 50, 50);
   CU_ASSERT(l.sram.all_fit);
   /* 100 params (1800 B of state) do not: a quarter (250 B) for the
    * operation in flight; layer-major keeps A = 200 <= 500 of saved. */
-  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100, 100);
   CU_ASSERT(!l.sram.all_fit);
   NEAR(l.sram.op_buffer, 250), NEAR(l.sram.pinned, 0), NEAR(l.sram.saved_spill, 0);
-  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 300); /* A = 600: 100 spill */
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100, 300); /* A = 600: 100 spill */
   NEAR(l.sram.saved_spill, 100);
   /* Micro-batch-major pins the weights (200 B) in the half kept across
    * operations; one micro-batch's saved (150 B) fits the other 300 B. */
-  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 4, 100, 300);
+  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 4, 100, 100, 300);
   NEAR(l.sram.pinned, 1), NEAR(l.sram.saved_spill, 0);
   /* 400 params: W 800, 500 pinned; no room left for 200 B per micro-batch. */
-  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 4, 400, 400);
+  hc_ledger_sram_plan(&l, HC_SCHED_MICRO, 4, 400, 400, 400);
   NEAR(l.sram.pinned, 0.625), NEAR(l.sram.saved_spill, 800);
   /* Chiplet 1 reaches the west die over the mesh link and the port, which
    * both chiplets share: 2 x 2 ns/B in and out, DRAM 2 x 1 ps/B. */
@@ -141,7 +141,7 @@ static void test_sram_operations(void) {
   hc_topo t = {1, 2, HC_EDGE_BIT(HC_W)};
   hc_ledger l;
   hc_ledger_init(&l, &t, &hw, 1);
-  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100, 100);
   hc_ledger_set_tag(&l, HC_PHASE_FWD, HC_OPK_LINEAR);
   /* Fits: W 100 B + a micro-batch's tiles (160 / 4) = 140 <= 250; the
    * weights read once: 120 ns + 100 B x 4 ns; the GEMM (2 us) waits. */
@@ -198,7 +198,7 @@ static void test_sram_operations(void) {
   hc_ledger_reset(&l);
   CU_ASSERT_EQUAL(l.nsram, 0);
   /* Everything fits: no DRAM, every row fits. */
-  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 10, 10);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 10, 10, 10);
   hc_ledger_workset(&l, &big);
   hc_ledger_workset(&l, &adamw);
   CU_ASSERT_EQUAL(l.dram_read + l.dram_write, 0);
@@ -213,7 +213,7 @@ static void one_gemm(const hc_hw *hw, double *bytes, double *end) {
   hc_topo t = {1, 2, hw->io_edges};
   hc_ledger l;
   hc_ledger_init(&l, &t, hw, 1);
-  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100);
+  hc_ledger_sram_plan(&l, HC_SCHED_LAYER, 4, 100, 100, 100);
   hc_workset tiled = {"tiled", 200, 0, 0, 40, 40, 1, 0};
   hc_ledger_workset(&l, &tiled);
   hc_ledger_compute(&l, 1e6, "gemm");

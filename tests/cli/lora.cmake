@@ -1,0 +1,36 @@
+# LoRA finetuning (--lora): gradcheck of the adapters under every method
+# against the single-process reference on 1, 4, 6 and 9 ranks, a negative
+# control, bad options, and training that lowers the loss with the base
+# frozen. The single-process LoRA itself is checked against its definition
+# in unit.test_lora. Uses hc_cli_test and hc_bl_gradcheck (baselines.cmake).
+# All tests: ctest -R 'cli\.lora_'.
+function(hc_lora_gradcheck method suffix R C model)
+  math(EXPR np "${R} * ${C}")
+  hc_cli_test(lora_gradcheck_${method}_${suffix} ok
+              "^gradcheck PASSED: method ${method}, mesh ${R}x${C}, model ${model}$"
+              ${HC_RUN} ${np} ${HC_BIN} gradcheck --method ${method} --mesh ${R}x${C}
+              --model ${model} --lora 4 --lora-alpha 8 ${ARGN})
+endfunction()
+hc_lora_gradcheck(single 1x1 1 1 tiny-64 --lora-targets all)
+foreach(m hecaton megatron megatron-sp summa megatron-dp)
+  hc_lora_gradcheck(${m} 2x2 2 2 tiny-64 --lora-targets all)
+endforeach()
+hc_lora_gradcheck(hecaton 2x3_tiny96 2 3 tiny-96 --lora-targets wq,wk,wv,wo)
+hc_lora_gradcheck(megatron-sp 2x3_tiny96 2 3 tiny-96 --lora-targets w1,w2,w3)
+hc_lora_gradcheck(megatron-dp 2x3 2 3 tiny-64 --lora-targets all)
+hc_lora_gradcheck(hecaton 3x3_tiny144 3 3 tiny-144 --batch 9 --lora-targets all)
+hc_lora_gradcheck(summa 3x3_tiny144 3 3 tiny-144 --batch 9 --lora-targets wq,wv,w2)
+hc_lora_gradcheck(hecaton 2x2_recompute 2 2 tiny-64 --recompute full --lora-targets all)
+# Negative control: a wrong adapter gradient on one chiplet must be caught.
+hc_cli_test(lora_gradcheck_perturbed fail "gradcheck FAILED"
+            ${HC_RUN} 4 ${HC_BIN} gradcheck --method hecaton --mesh 2x2 --model tiny-64
+            --lora 4 --perturb layers.1.attention.wv.lora_a)
+# Bad options: one message, exit 1.
+hc_cli_test(lora_bad_targets fail "--lora-targets 'wq,wz': expected"
+            ${HC_RUN} 1 ${HC_BIN} gradcheck --lora 4 --lora-targets wq,wz)
+hc_cli_test(lora_alpha_alone fail "need --lora RANK"
+            ${HC_RUN} 1 ${HC_BIN} train --lora-alpha 8 --steps 1)
+hc_cli_test(lora_rank_zero fail "--lora '0'"
+            ${HC_RUN} 1 ${HC_BIN} train --lora 0 --steps 1)
+hc_cli_test(lora_rank_too_big fail "must not exceed the smallest dimension"
+            ${HC_RUN} 1 ${HC_BIN} train --lora 4096 --steps 1)
