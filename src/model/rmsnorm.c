@@ -8,8 +8,9 @@
 #include <stddef.h>
 
 #include "hecaton/kernels.h"
+#include "hecaton/profile.h"
 
-void hc_rmsnorm_sumsq(float *ss, const float *x, int T, int hl) {
+static void rmsnorm_sumsq(float *ss, const float *x, int T, int hl) {
   size_t H = (size_t)hl;
   for (size_t t = 0; t < (size_t)T; t++) {
     const float *xt = x + t * H;
@@ -19,7 +20,7 @@ void hc_rmsnorm_sumsq(float *ss, const float *x, int T, int hl) {
   }
 }
 
-void hc_rmsnorm_apply(float *out, float *rstd, const float *x, const float *g, int T, int hl,
+static void rmsnorm_apply(float *out, float *rstd, const float *x, const float *g, int T, int hl,
                       int h, float eps) {
   size_t H = (size_t)hl;
   for (size_t t = 0; t < (size_t)T; t++) {
@@ -31,13 +32,13 @@ void hc_rmsnorm_apply(float *out, float *rstd, const float *x, const float *g, i
   }
 }
 
-void hc_rmsnorm_forward(float *out, float *rstd, const float *x, const float *g, int T, int h,
+static void rmsnorm_forward(float *out, float *rstd, const float *x, const float *g, int T, int h,
                         float eps) {
-  hc_rmsnorm_sumsq(rstd, x, T, h);
-  hc_rmsnorm_apply(out, rstd, x, g, T, h, h, eps);
+  rmsnorm_sumsq(rstd, x, T, h);
+  rmsnorm_apply(out, rstd, x, g, T, h, h, eps);
 }
 
-void hc_rmsnorm_dot(float *dot, const float *dout, const float *x, const float *g, int T,
+static void rmsnorm_dot(float *dot, const float *dout, const float *x, const float *g, int T,
                     int hl) {
   size_t H = (size_t)hl;
   for (size_t t = 0; t < (size_t)T; t++) {
@@ -59,7 +60,7 @@ static void backward_row(float *dxt, float *dg, const float *dy, const float *xt
   }
 }
 
-void hc_rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const float *rstd,
+static void rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const float *rstd,
                                const float *dot, const float *x, const float *g, int T, int hl,
                                int h) {
   size_t H = (size_t)hl;
@@ -67,12 +68,56 @@ void hc_rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const fl
     backward_row(dx + t * H, dg, dout + t * H, x + t * H, g, rstd[t], dot[t], H, h);
 }
 
-void hc_rmsnorm_backward(float *dx, float *dg, const float *dout, const float *rstd,
+static void rmsnorm_backward(float *dx, float *dg, const float *dout, const float *rstd,
                          const float *x, const float *g, int T, int h) {
   size_t H = (size_t)h;
   for (size_t t = 0; t < (size_t)T; t++) {
     float dot;
-    hc_rmsnorm_dot(&dot, dout + t * H, x + t * H, g, 1, h);
+    rmsnorm_dot(&dot, dout + t * H, x + t * H, g, 1, h);
     backward_row(dx + t * H, dg, dout + t * H, x + t * H, g, rstd[t], dot, H, h);
   }
+}
+
+/* ---- the public kernels: the above, timed (profile.h) ---------------------- */
+
+void hc_rmsnorm_sumsq(float *ss, const float *x, int T, int hl) {
+  double t0 = hc_prof_start();
+  rmsnorm_sumsq(ss, x, T, hl);
+  hc_prof_stop(HC_PROF_RMSNORM, t0);
+}
+
+void hc_rmsnorm_apply(float *out, float *rstd, const float *x, const float *g, int T, int hl,
+                      int h, float eps) {
+  double t0 = hc_prof_start();
+  rmsnorm_apply(out, rstd, x, g, T, hl, h, eps);
+  hc_prof_stop(HC_PROF_RMSNORM, t0);
+}
+
+void hc_rmsnorm_forward(float *out, float *rstd, const float *x, const float *g, int T, int h,
+                        float eps) {
+  double t0 = hc_prof_start();
+  rmsnorm_forward(out, rstd, x, g, T, h, eps);
+  hc_prof_stop(HC_PROF_RMSNORM, t0);
+}
+
+void hc_rmsnorm_dot(float *dot, const float *dout, const float *x, const float *g, int T,
+                    int hl) {
+  double t0 = hc_prof_start();
+  rmsnorm_dot(dot, dout, x, g, T, hl);
+  hc_prof_stop(HC_PROF_RMSNORM, t0);
+}
+
+void hc_rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const float *rstd,
+                               const float *dot, const float *x, const float *g, int T, int hl,
+                               int h) {
+  double t0 = hc_prof_start();
+  rmsnorm_backward_apply(dx, dg, dout, rstd, dot, x, g, T, hl, h);
+  hc_prof_stop(HC_PROF_RMSNORM, t0);
+}
+
+void hc_rmsnorm_backward(float *dx, float *dg, const float *dout, const float *rstd,
+                         const float *x, const float *g, int T, int h) {
+  double t0 = hc_prof_start();
+  rmsnorm_backward(dx, dg, dout, rstd, x, g, T, h);
+  hc_prof_stop(HC_PROF_RMSNORM, t0);
 }

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "hecaton/kernels.h"
+#include "hecaton/profile.h"
 
 /* Rotate every pair of x by +angle (dir = 1) or -angle (dir = -1), adding
  * into out (accumulate = 1) or writing it. */
@@ -12,6 +13,7 @@ static void rotate(float *out, const float *x, int b, int s, int n_heads, int he
                    double theta, int dir, int accumulate) {
   size_t S = (size_t)s, NH = (size_t)n_heads, D = (size_t)head_dim;
   size_t T = (size_t)b * S, width = NH * D;
+  double t0 = hc_prof_start();
   for (size_t t = 0; t < T; t++) {
     double pos = (double)(t % S);
     for (size_t k = 0; k < D / 2; k++) {
@@ -27,6 +29,7 @@ static void rotate(float *out, const float *x, int b, int s, int n_heads, int he
       }
     }
   }
+  hc_prof_stop(HC_PROF_ROPE, t0);
 }
 
 void hc_rope_forward(float *out, const float *x, int b, int s, int n_heads, int head_dim,
