@@ -35,6 +35,14 @@ int hc_checkpoint_save(const char *path, MPI_Comm comm, const hc_params *local,
 /* Checks that the file's model config equals local->cfg. */
 int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckpt_meta *meta,
                        char *err, size_t errlen);
+/* The model config a checkpoint was written with (serial, any rank): 0, or
+ * -1 with a message. */
+int hc_checkpoint_read_config(const char *path, hc_model_config *cfg, char *err, size_t errlen);
+/* The parameters only (the base model's tensors, which lead the table), to
+ * start a run from: config and digests checked as by hc_checkpoint_load;
+ * Adam state and the data position untouched. Collective. */
+int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
+                              size_t errlen);
 int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, const int *batch,
                  int b, int s, float loss, char *err, size_t errlen);
 

@@ -190,6 +190,8 @@ int hc_cmd_compare(int argc, char **argv);
 int hc_cmd_estimate(int argc, char **argv);
 int hc_cmd_plot(int argc, char **argv);
 int hc_cmd_prepare(int argc, char **argv);
+int hc_cmd_import(int argc, char **argv);
+int hc_cmd_export(int argc, char **argv);
 int hc_cmd_report(int argc, char **argv);
 int hc_cmd_sweep(int argc, char **argv);
 int hc_cmd_train(int argc, char **argv);

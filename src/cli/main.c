@@ -14,6 +14,8 @@ static const struct {
 } kCommands[] = {
     {"train", "train a Llama-family model (loss, validation, checkpoints)", hc_cmd_train},
     {"prepare", "text or llm.c token shards -> HDF5 token file", hc_cmd_prepare},
+    {"import", "a Hugging Face Llama folder (safetensors) -> hecaton checkpoint", hc_cmd_import},
+    {"export", "a hecaton checkpoint -> Hugging Face Llama folder (safetensors)", hc_cmd_export},
     {"estimate", "the analytic estimator: any mesh size, no ranks needed", hc_cmd_estimate},
     {"plot", "a CSV column against another, as an SVG line chart", hc_cmd_plot},
     {"sweep", "the estimator over values of hardware and workload keys: CSV, SVG", hc_cmd_sweep},
