@@ -24,7 +24,9 @@ typedef struct {
   int log_every;
   const char *save;          /* checkpoint path (written every save_every and at the end) */
   int save_every;
-  const char *resume;        /* checkpoint to start from */
+  const char *resume;        /* checkpoint to continue (weights, Adam state, data position) */
+  const char *init;          /* weights to start from (step 0, fresh Adam state): a Hugging
+                                Face Llama folder or a hecaton checkpoint (hf.h) */
   const char *dump_grads;    /* gradient dump of the first step */
   int stop_after;            /* > 0: stop after this many steps of this run (saving if --save) */
   const char *log_file;      /* CSV: step, loss, lr, grad norm, validation loss (%.9g: exact) */

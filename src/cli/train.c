@@ -9,6 +9,7 @@
 #include "hecaton/args.h"
 #include "hecaton/cost.h"
 #include "hecaton/data.h"
+#include "hecaton/hf.h"
 #include "hecaton/model.h"
 #include "hecaton/train.h"
 #include "hecaton/util.h"
@@ -38,6 +39,10 @@ static void help(void) {
       "  --trace FILE.json      Chrome trace of the last step (chiplets x engines; Perfetto)\n"
       "  --heatmap FILE.svg     per-link utilisation of the mesh over the run\n"
       "  --model NAME|FILE      models/NAME.ini or a path (default tiny-64)\n"
+      "  --init DIR|FILE.h5     start from these weights (step 0, fresh Adam state): a\n"
+      "                         Hugging Face Llama folder (config.json + safetensors) or a\n"
+      "                         hecaton checkpoint (e.g. from 'hecaton import'); the model\n"
+      "                         comes from it (--model, if given, must describe the same)\n"
       "  --data FILE.h5         token file from 'hecaton prepare' (default data/licenses.h5)\n"
       "  --steps N              optimizer steps (default 200)\n"
       "  --batch B --seq S      B sequences of S tokens per step (default 8, 64)\n"
@@ -91,7 +96,7 @@ static void train_free(train_run *run) {
 
 /* 0, HC_CLI_HELP, or -1 with err. */
 static int parse_options(int argc, char **argv, train_args *a, char *err, size_t errlen) {
-  *a = (train_args){.model = "tiny-64", .data = "data/licenses.h5", .algo = "ring",
+  *a = (train_args){.model = NULL, .data = "data/licenses.h5", .algo = "ring",
                     .sched = "layer", .b = 8, .s = 64, .data_seed = 42, .val_fraction = 0.1,
                     .common = {.hw_path = "models/hw/standard.ini"}, .mo = {.chunks = 1}};
   hc_train_opts *o = &a->o;
@@ -109,6 +114,7 @@ static int parse_options(int argc, char **argv, train_args *a, char *err, size_t
       HC_INT("val-every", &o->val_every, 0), HC_INT("val-batches", &o->val_batches, 0),
       HC_INT("log-every", &o->log_every, 0), HC_STRING("save", &o->save),
       HC_INT("save-every", &o->save_every, 0), HC_STRING("resume", &o->resume),
+      HC_STRING("init", &o->init),
       HC_STRING("dump-grads", &o->dump_grads), HC_INT("stop-after", &o->stop_after, 1),
       HC_STRING("log-file", &o->log_file), HC_FLAG("check", &a->check),
       HC_STRING("hw", &a->common.hw_path), HC_STRING("algo", &a->algo),
@@ -125,6 +131,9 @@ static int parse_options(int argc, char **argv, train_args *a, char *err, size_t
   hc_schedule schedule;
   if (hc_cli_schedule(a->sched, &schedule, err, errlen)) return -1;
   o->schedule = (int)schedule;
+  if (o->init && o->resume)
+    return hc_err(err, errlen, "--init and --resume both give the starting weights: use one "
+                  "(--resume continues a run, --init starts one)");
   if (a->dry && (o->save || o->resume || o->dump_grads))
     return hc_err(err, errlen, "--dry-run moves no data: --save, --resume and --dump-grads need a real run");
   return hc_cli_algo(a->algo, &a->common.algo, err, errlen);
@@ -132,8 +141,19 @@ static int parse_options(int argc, char **argv, train_args *a, char *err, size_t
 
 /* The model file and, in data mode, the tokens and their loader: 0 or -1 with err. */
 static int load_inputs(const train_args *a, train_run *run, char *err, size_t errlen) {
-  run->model_path = hc_cli_model_path(a->model, run->model_buf, sizeof run->model_buf);
-  if (hc_model_config_load(run->model_path, &run->cfg, err, errlen)) return -1;
+  if (a->o.init) { /* the model comes with the weights; --model may only confirm it */
+    run->model_path = a->o.init;
+    if (hc_init_config(a->o.init, &run->cfg, err, errlen)) return -1;
+    hc_model_config given;
+    const char *gpath = a->model ? hc_cli_model_path(a->model, run->model_buf, sizeof run->model_buf) : NULL;
+    if (gpath && (hc_model_config_load(gpath, &given, err, errlen) ||
+                  hc_model_config_same(&given, &run->cfg, gpath, a->o.init, err, errlen)))
+      return -1;
+  } else {
+    run->model_path = hc_cli_model_path(a->model ? a->model : "tiny-64", run->model_buf,
+                                        sizeof run->model_buf);
+    if (hc_model_config_load(run->model_path, &run->cfg, err, errlen)) return -1;
+  }
   if (hc_cli_lora_apply(&a->lora, &run->cfg, err, errlen)) return -1;
   if (a->dry) return 0;
   char dbuf[1024];

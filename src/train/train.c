@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hecaton/flops.h"
+#include "hecaton/hf.h"
 #include "hecaton/mesh.h"
 #include "hecaton/optim.h"
 #include "hecaton/report.h"
@@ -93,6 +94,11 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
   char err[HC_ERRLEN];
   long step0 = 0;
   hc_params_init(p, o->seed);
+  if (o->init && !m->phantom) { /* base weights from a Hugging Face folder or a checkpoint */
+    int bad = hc_init_load(o->init, tr->comm, p, err, sizeof err) != 0;
+    if (hc_agree(tr->comm, bad ? err : NULL)) return -1;
+    if (rank == 0) printf("weights from %s\n", o->init);
+  }
   if (o->resume) {
     hc_ckpt_meta meta;
     int bad = hc_checkpoint_load(o->resume, tr->comm, p, &meta, err,
