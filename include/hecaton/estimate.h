@@ -23,7 +23,8 @@ typedef struct {
   hc_hw hw;
   int R, C, b, s;
   int chunks, save_gathered;
-  int recompute;      /* megatron methods: full activation recomputation */
+  int recompute;      /* activation recomputation, an hc_recompute (model.h);
+                         0: selective */
   hc_schedule schedule;
   int micro_batches;  /* 0: one per sequence */
 } hc_estimate_in;
@@ -41,6 +42,11 @@ typedef struct {
   double energy_link, energy_dram, energy_compute; /* joules, whole mesh */
   double params_bytes; /* weights per chiplet (largest), training precision x 4 B floats */
   int evaluated;       /* chiplets evaluated */
+  /* The SRAM working-set model's table (cost.h), as a dry run's report
+   * gathers it: per operation and phase the largest chiplet's working set
+   * and verdict, DRAM bytes summed over the mesh (hc_sram_print prints it) */
+  int nsram;
+  hc_sram_row sram[HC_SRAM_ROWS];
 } hc_estimate_out;
 
 /* 0, or -1 with the reason the method cannot run the configuration. */

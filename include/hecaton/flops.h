@@ -7,13 +7,18 @@
 static inline double hc_flops_matmul(double N, double in, double out) { return 2 * N * in * out; }
 /* Attention per (sequence, query head): S = Q K^T and O = P V (full s x s
  * sgemms, the masked half included, as the kernel runs them) plus the
- * softmax (about 5 per score); backward: four sgemms and the softmax
- * gradient (about 6 per score). */
+ * softmax (about 5 per score); backward: four sgemms (dV, dP, dQ, dK) and
+ * the softmax gradient (about 6 per score); recomputing the probabilities
+ * in backward (selective and full recomputation, model.h): S = Q K^T again
+ * and exp(S / sqrt(d) - lse) (3 per score). */
 static inline double hc_flops_attention_fwd(double b, double s, double nh, double d) {
   return b * nh * (4 * s * s * d + 5 * s * s);
 }
 static inline double hc_flops_attention_bwd(double b, double s, double nh, double d) {
   return b * nh * (8 * s * s * d + 6 * s * s);
+}
+static inline double hc_flops_attention_recompute(double b, double s, double nh, double d) {
+  return b * nh * (2 * s * s * d + 3 * s * s);
 }
 /* Elementwise: RoPE 3 per element, SwiGLU 5 forward / 10 backward, RMSNorm
  * 4 / 8, cross-entropy 6 per logit, AdamW 14 per parameter, residual add 1. */

@@ -63,16 +63,20 @@ void hc_rope_backward(float *dx, const float *dout, int b, int s, int n_heads, i
 /* q, out (T, n_heads * d); k, v (T, n_kv_heads * d); T = b * s.
  * Query head hq reads KV head hq / (n_heads / n_kv_heads). Scores are
  * scaled by 1/sqrt(d). lse (b, n_heads, s) saved: the log-sum-exp of each
- * query's scores, so backward recomputes the probabilities instead of
- * saving b n_h s^2 of them. */
-void hc_attention_forward(float *out, float *lse, const float *q, const float *k,
+ * query's scores, so backward can recompute the probabilities instead of
+ * keeping b n_h s^2 of them (selective recomputation). probs (b, n_heads,
+ * s, s) or NULL: where to keep them (no recomputation; the causal upper
+ * triangle is stored as zeros). */
+void hc_attention_forward(float *out, float *lse, float *probs, const float *q, const float *k,
                           const float *v, int b, int s, int n_heads, int n_kv_heads,
                           int head_dim);
 /* dq, dk, dv += ...  (all +=); dk and dv sum over the query heads of a
- * group. */
+ * group. probs: the forward's, or NULL to recompute them from q, k and lse
+ * (the same values bit for bit: the same sgemm and exp). */
 void hc_attention_backward(float *dq, float *dk, float *dv, const float *dout,
-                           const float *lse, const float *q, const float *k, const float *v,
-                           int b, int s, int n_heads, int n_kv_heads, int head_dim);
+                           const float *lse, const float *probs, const float *q, const float *k,
+                           const float *v, int b, int s, int n_heads, int n_kv_heads,
+                           int head_dim);
 
 /* ---- SwiGLU: out = silu(gate) * up, elementwise over n values ---------- */
 void hc_swiglu_forward(float *out, const float *gate, const float *up, size_t n);

@@ -17,7 +17,7 @@
 typedef struct {
   int save_gathered; /* keep gathered linear inputs for backward */
   int chunks;        /* hecaton: forward linears in this many token chunks */
-  int recompute;     /* megatron methods: full activation recomputation */
+  hc_recompute recompute; /* activation recomputation (model.h); 0: selective */
 } hc_method_opts;
 
 typedef struct {

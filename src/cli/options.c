@@ -31,7 +31,9 @@ static void long_table(const hc_cli_opt *opts, size_t n, struct option *lo, char
   shorts[ns++] = '-'; /* non-options come back in order, as 1 */
   shorts[ns++] = ':'; /* a missing value comes back as ':', not '?' */
   for (size_t k = 0; k < n; k++) {
-    int has_arg = opts[k].kind == HC_OPT_FLAG ? no_argument : required_argument;
+    int has_arg = opts[k].kind == HC_OPT_FLAG        ? no_argument
+                  : opts[k].kind == HC_OPT_RECOMPUTE ? optional_argument
+                                                     : required_argument;
     lo[k] = (struct option){opts[k].name, has_arg, NULL, LONG_VAL + (int)k};
     if (opts[k].short_name && ns + 3 < shorts_len) {
       shorts[ns++] = opts[k].short_name;
@@ -51,6 +53,10 @@ static int convert(const hc_cli_opt *o, const char *v, char *err, size_t errlen)
     case HC_OPT_INT: return hc_arg_int(v, name, (int)o->min, o->out, err, errlen);
     case HC_OPT_DOUBLE: return hc_arg_double(v, name, o->min, o->out, err, errlen);
     case HC_OPT_POSITIVE: return hc_arg_positive(v, name, o->out, err, errlen);
+    case HC_OPT_RECOMPUTE:
+      if (v && hc_parse_recompute(v, o->out))
+        return hc_err(err, errlen, "%s '%s': expected none, selective or full", name, v);
+      return 0;
     default: return 0;
   }
 }
@@ -94,7 +100,9 @@ int hc_cli_parse(int argc, char **argv, const hc_cli_opt *opts, size_t n, hc_cli
     if (k == (int)n) help = 1;
     else if (opts[k].kind == HC_OPT_FLAG) *(int *)opts[k].out = 1;
     else if (opts[k].kind == HC_OPT_STRING) *(const char **)opts[k].out = optarg;
-    else raw[k] = optarg;
+    else if (opts[k].kind == HC_OPT_RECOMPUTE) { /* its value may follow as the next word */
+      raw[k] = optarg ? optarg : optind < ac && av[optind][0] != '-' ? av[optind++] : "full";
+    } else raw[k] = optarg;
   }
   for (int a = optind; a < ac; a++) /* after "--": all positional */
     if (positional(pos, av[a], err, errlen)) return -1;

@@ -32,7 +32,7 @@ typedef enum {
   K_SEQ,
   K_MICRO,    /* micro-batches, 0: one per sequence */
   K_SCHEDULE, /* layer | micro */
-  K_RECOMPUTE,/* megatron methods: 0 none, 1 full activation recomputation */
+  K_RECOMPUTE,/* activation recomputation: none, selective or full (model.h) */
 } key_kind;
 
 typedef struct {
@@ -64,7 +64,7 @@ static const sweep_key kKeys[] = {
     {"seq", K_SEQ, 0, "sequence length (tokens)", 1},
     {"micro_batches", K_MICRO, 0, "micro-batches per step", 1},
     {"schedule", K_SCHEDULE, 0, "DRAM schedule", 1},
-    {"recompute", K_RECOMPUTE, 0, "full activation recomputation (megatron methods)", 1},
+    {"recompute", K_RECOMPUTE, 0, "activation recomputation (none, selective, full)", 1},
 };
 #undef HW
 #define N_KEYS (sizeof kKeys / sizeof kKeys[0])
@@ -111,10 +111,13 @@ static int apply(const sweep_key *key, const char *v, hc_estimate_in *in, char *
     case K_SCHEDULE:
       return hc_parse_schedule(v, &in->schedule)
                  ? hc_err(err, errlen, "%s '%s': expected layer or micro", name, v) : 0;
-    case K_RECOMPUTE:
-      if (strcmp(v, "0") && strcmp(v, "1")) return hc_err(err, errlen, "%s '%s': expected 0 or 1", name, v);
-      in->recompute = v[0] == '1';
+    case K_RECOMPUTE: {
+      hc_recompute r;
+      if (hc_parse_recompute(v, &r))
+        return hc_err(err, errlen, "%s '%s': expected none, selective or full", name, v);
+      in->recompute = (int)r;
       return 0;
+    }
   }
   return 0;
 }
@@ -155,7 +158,8 @@ static void help(void) {
   printf("  --hw FILE              the hardware before the sweep (default models/hw/standard.ini)\n"
          "  --batch B --seq S      (default: B = 2 x lcm(R, C), S = min(2048, max_seq_len))\n"
          "  --schedule layer|micro --micro-batches M   the DRAM model (default layer, M = B)\n"
-         "  --recompute            megatron methods: full activation recomputation\n"
+         "  --recompute MODE       none, selective (default) or full (bare: full); the\n"
+         "                         key recompute sweeps it\n"
          "  --csv FILE             one row per point and method (written whole)\n"
          "  --svg FILE.svg         charts against the first key: FILE.svg (step time),\n"
          "                         FILE-energy.svg, FILE-speedup.svg, FILE-energy-ratio.svg\n"
@@ -236,6 +240,7 @@ static int parse_options(int argc, char **argv, sweep_job *job, char *err, size_
              *sched = "layer";
   hc_estimate_in *in = &job->base;
   int b = 0, s = 0;
+  hc_recompute recompute = HC_RECOMPUTE_SELECTIVE;
   memset(job, 0, sizeof *job);
   in->chunks = 1;
   if (take_params(&argc, argv, job, err, errlen)) return -1;
@@ -244,10 +249,11 @@ static int parse_options(int argc, char **argv, sweep_job *job, char *err, size_
       HC_STRING("methods", &methods),   HC_STRING("hw", &hw),
       HC_INT("batch", &b, 1),           HC_INT("seq", &s, 1),
       HC_STRING("schedule", &sched),    HC_INT("micro-batches", &in->micro_batches, 0),
-      HC_FLAG("recompute", &in->recompute),
+      HC_RECOMPUTE("recompute", &recompute),
       HC_STRING("csv", &job->csv),      HC_STRING("svg", &job->svg)};
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), NULL, help, err, errlen);
   if (rc) return rc;
+  in->recompute = (int)recompute;
   if (!model || !job->csv) return hc_err(err, errlen, "sweep: give --model and --csv");
   if (job->np == 0) return hc_err(err, errlen, "sweep: give at least one --param KEY=V1,V2,...");
   char b1[1024], b2[1024];
@@ -317,8 +323,8 @@ static void csv_row(FILE *f, const sweep_job *job, int p, const int *idx, const 
   fprintf(f, "%d,%s,%s", p + 1, in->cfg.name, in->hw.name);
   for (int k = 0; k < job->np; k++)
     if (own_column(job->params[k].key)) fprintf(f, ",%s", job->params[k].values[idx[k]]);
-  fprintf(f, ",%d,%d,%d,%d,%s,%d,%d,%s,", in->R, in->C, in->b, in->s, hc_schedule_name(in->schedule),
-          in->micro_batches, in->recompute, job->methods.names[m]);
+  fprintf(f, ",%d,%d,%d,%d,%s,%d,%s,%s,", in->R, in->C, in->b, in->s, hc_schedule_name(in->schedule),
+          in->micro_batches, hc_recompute_name((hc_recompute)in->recompute), job->methods.names[m]);
   const method_result *me = &r[m];
   if (!me->ok) {
     char why[HC_ERRLEN];

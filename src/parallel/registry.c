@@ -20,11 +20,11 @@ static int single_check(const hc_model_config *c, int R, int C, int b, int s, ch
 }
 static void single_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                         int b, int s, int phantom, const hc_method_opts *o) {
-  (void)o;
   hc_params_alloc(p, c);
   hc_single_method(m, p, b, s);
   hc_single_method_costed(m, comm->ledger, hc_par_charge);
   m->phantom = phantom;
+  m->recompute = o ? o->recompute : HC_RECOMPUTE_SELECTIVE;
 }
 static void single_free(hc_method *m) {
   hc_params *p = m->p;
@@ -44,6 +44,7 @@ static void hecaton_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_mod
   hc_hecaton_opts ho = {.save_gathered = o ? o->save_gathered : 0, .algo = HC_ALGO_DEFAULT,
                         .chunks = o && o->chunks > 0 ? o->chunks : 1};
   hc_hecaton_method(m, p, comm, c, b, s, phantom, &ho);
+  m->recompute = o ? o->recompute : HC_RECOMPUTE_SELECTIVE;
 }
 static int megatron_check(const hc_model_config *c, int R, int C, int b, int s, char *err,
                           size_t errlen) {
@@ -56,17 +57,17 @@ static int megatron_sp_check(const hc_model_config *c, int R, int C, int b, int 
 static void megatron_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                           int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_method(m, p, comm, c, b, s, 0, phantom, o ? o->save_gathered : 0);
-  m->recompute = o ? o->recompute : 0;
+  m->recompute = o ? o->recompute : HC_RECOMPUTE_SELECTIVE;
 }
 static void megatron_sp_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                              int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_method(m, p, comm, c, b, s, 1, phantom, o ? o->save_gathered : 0);
-  m->recompute = o ? o->recompute : 0;
+  m->recompute = o ? o->recompute : HC_RECOMPUTE_SELECTIVE;
 }
 static void megatron_dp_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c,
                              int b, int s, int phantom, const hc_method_opts *o) {
   hc_megatron_dp_method(m, p, comm, c, b, s, phantom, o ? o->save_gathered : 0);
-  m->recompute = o ? o->recompute : 0;
+  m->recompute = o ? o->recompute : HC_RECOMPUTE_SELECTIVE;
 }
 static int summa_check(const hc_model_config *c, int R, int C, int b, int s, char *err,
                        size_t errlen) {
@@ -75,8 +76,8 @@ static int summa_check(const hc_model_config *c, int R, int C, int b, int s, cha
 }
 static void summa_make(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_config *c, int b,
                        int s, int phantom, const hc_method_opts *o) {
-  (void)o;
   hc_summa_method(m, p, comm, c, b, s, phantom);
+  m->recompute = o ? o->recompute : HC_RECOMPUTE_SELECTIVE;
 }
 
 const hc_method_desc hc_methods[] = {

@@ -28,8 +28,8 @@ hc_cli_test(sweep_fraction_above_one fail "--param link_efficiency '1.5': expect
             ${HC_SWEEP} --param link_efficiency=0.9,1.5)
 hc_cli_test(sweep_bad_mesh fail "--param mesh '2by2': expected RxC"
             ${HC_SWEEP} --param mesh=2x2,2by2)
-hc_cli_test(sweep_bad_recompute fail "--param recompute '2': expected 0 or 1"
-            ${HC_SWEEP} --param recompute=0,2)
+hc_cli_test(sweep_bad_recompute fail "--param recompute '2': expected none, selective or full"
+            ${HC_SWEEP} --param recompute=none,2)
 hc_cli_test(sweep_unknown_method fail "--methods 'foo': expected"
             ${HC_SWEEP} --param batch=4 --methods hecaton,foo)
 hc_cli_test(sweep_svg_name fail "--svg 'chart.png': expected a name ending in .svg"

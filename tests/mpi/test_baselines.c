@@ -36,7 +36,7 @@ static hc_mesh g_mesh;
 static hc_hw g_hw;
 static hc_model_config g_cfg;
 static const char *g_method;
-static int g_recompute;
+static int g_recompute; /* --recompute full: 1 */
 
 /* Elements a ring member at position q sends in an all-reduce of n. */
 static double ar(int p, size_t n, int q) {
@@ -64,7 +64,7 @@ static void check(int phantom) {
   if (!strcmp(g_method, "summa")) hc_summa_method(&m, &p, &c, &g_cfg, b, s, phantom);
   else if (dp) hc_megatron_dp_method(&m, &p, &c, &g_cfg, b, s, phantom, 0);
   else hc_megatron_method(&m, &p, &c, &g_cfg, b, s, sp, phantom, 0);
-  m.recompute = g_recompute;
+  m.recompute = g_recompute ? HC_RECOMPUTE_FULL : HC_RECOMPUTE_SELECTIVE;
   hc_params_init(&p, 3);
   hc_model md;
   hc_model_init(&md, &m);
@@ -151,9 +151,9 @@ static void check(int phantom) {
     hc_model_act_table(&m, sz);
     double layer = 0, kept = hc_model_saved_floats(&m);
     for (int k = HC_ACT_XN1; k <= HC_ACT_HSW; k++) layer += (double)sz[k].per;
-    m.recompute = 0;
+    m.recompute = HC_RECOMPUTE_SELECTIVE;
     double all = hc_model_saved_floats(&m);
-    m.recompute = 1;
+    m.recompute = HC_RECOMPUTE_FULL;
     HC_CHECK_ALL(kept == all - (L - 1) * layer,
                  "%s --recompute: saved floats %.0f, closed form %.0f - (L-1) x %.0f = %.0f",
                  g_method, kept, all, layer, all - (L - 1) * layer);

@@ -259,11 +259,11 @@ typedef struct {
 
 static void attn_fwd(void *p) {
   attn_ctx *c = p;
-  hc_attention_forward(c->out, c->lse, c->q, c->k, c->v, c->b, c->s, c->nh, c->nkv, c->d);
+  hc_attention_forward(c->out, c->lse, NULL, c->q, c->k, c->v, c->b, c->s, c->nh, c->nkv, c->d);
 }
 static void attn_bwd(void *p) {
   attn_ctx *c = p;
-  hc_attention_backward(c->dq, c->dk, c->dv, c->R, c->lse, c->q, c->k, c->v, c->b, c->s,
+  hc_attention_backward(c->dq, c->dk, c->dv, c->R, c->lse, NULL, c->q, c->k, c->v, c->b, c->s,
                         c->nh, c->nkv, c->d);
 }
 
@@ -346,6 +346,44 @@ static void test_attention(void) {
     free(want);
     attn_free(&c);
   }
+}
+
+/* Without recomputation (probs kept by forward, read by backward) the
+ * output, lse and gradients equal the recomputing kernel's bit for bit,
+ * and the kept rows are probabilities (sum 1, zero above the diagonal). */
+static void test_attention_kept_probs(void) {
+  attn_ctx c;
+  attn_alloc(&c, 2, 7, 4, 2, 3);
+  size_t nq = (size_t)c.b * c.s * c.nh * c.d, nk = (size_t)c.b * c.s * c.nkv * c.d;
+  size_t S = (size_t)c.s, np = (size_t)c.b * c.nh * S * S, nl = (size_t)c.b * c.nh * S;
+  float *out = zeros(nq), *lse = zeros(nl), *P = zeros(np);
+  float *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
+  attn_fwd(&c);
+  attn_bwd(&c);
+  hc_attention_forward(out, lse, P, c.q, c.k, c.v, c.b, c.s, c.nh, c.nkv, c.d);
+  hc_attention_backward(dq, dk, dv, c.R, lse, P, c.q, c.k, c.v, c.b, c.s, c.nh, c.nkv, c.d);
+  struct { const char *name; const float *a, *b; size_t n; } t[] = {
+      {"out", out, c.out, nq}, {"lse", lse, c.lse, nl}, {"dq", dq, c.dq, nq},
+      {"dk", dk, c.dk, nk},    {"dv", dv, c.dv, nk}};
+  for (size_t k = 0; k < 5; k++)
+    for (size_t i = 0; i < t[k].n; i++)
+      if (memcmp(&t[k].a[i], &t[k].b[i], sizeof(float))) {
+        fprintf(stderr, "%s[%zu]: %.9g with probs kept, %.9g recomputed\n", t[k].name, i,
+                t[k].a[i], t[k].b[i]);
+        CU_FAIL_FATAL("kept probabilities change the result");
+      }
+  for (size_t r = 0; r < (size_t)c.b * c.nh * S; r++) {
+    const float *row = P + r * S;
+    size_t tq = r % S;
+    double sum = 0;
+    for (size_t u = 0; u < S; u++) {
+      if (u > tq) CU_ASSERT_EQUAL_FATAL(row[u], 0.0f);
+      sum += row[u];
+    }
+    CU_ASSERT_DOUBLE_EQUAL_FATAL(sum, 1.0, 1e-5);
+  }
+  free(out), free(lse), free(P), free(dq), free(dk), free(dv);
+  attn_free(&c);
 }
 
 /* Output at position t is bitwise unchanged when q, k, v after t change. */
@@ -571,6 +609,7 @@ int main(void) {
       {"rope formula, inverse and norms", test_rope_formula},
       {"attention forward and gradients (GQA groups)", test_attention},
       {"attention is causal", test_attention_causal},
+      {"attention with kept probabilities equals recomputed", test_attention_kept_probs},
       {"swiglu forward and gradients", test_swiglu},
       {"matmul gradient", test_matmul_gradient},
       {"matmul oracle by hand", test_matmul_oracle_by_hand},
