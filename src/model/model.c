@@ -210,6 +210,18 @@ static void lora_backward(hc_model *md, hc_param_kind kind, int l) {
                    "lora grads");
 }
 
+/* The working set of a linear's backward holds the gradient of the weights
+ * that take one: under LoRA only the targets' dW' (n2 columns of widths
+ * n2k, kinds k). */
+static void ws_grads(const hc_model *md, hc_workset *ws, int n, const hc_param_kind *kinds,
+                     const double *n2k) {
+  const hc_method *m = md->m;
+  if (m->cfg.lora_rank == 0) return;
+  ws->grads = 0;
+  for (int k = 0; k < n; k++)
+    if (hc_lora_targets(&m->cfg, kinds[k])) ws->grads += n2k[k] * m->h1;
+}
+
 /* A gain's gradient, or the sink when the base is frozen. */
 static float *gain_grad(hc_model *md, hc_param_kind kind, int l) {
   float *g = hc_param_ptr(md->m->p, md->m->p->grads, kind, l);
@@ -329,6 +341,7 @@ void hc_model_backward(hc_model *md) {
   const float *dlg[1] = {md->dlogits}, *wout[1] = {P(HC_P_OUTPUT, -1)};
   int nv[1] = {m->V2};
   hc_workset ws = linear_ws(m, "lm head", m->V2, 1, 1);
+  ws_grads(md, &ws, 1, (hc_param_kind[]){HC_P_OUTPUT}, (double[]){m->V2});
   m->ws = &ws, op->lin12_bwd(m, 1, dn, dwout, dlg, md->xnf, wout, nv);
   lora_backward(md, HC_P_OUTPUT, -1);
   ws = rows_ws("norm", m->h1, 3.0 * n1, n1);
@@ -345,6 +358,7 @@ void hc_model_backward(hc_model *md) {
     float *dh = md->buf2a, *dg = md->buf2b, *du = md->buf2c;
     zero(dh, nf), zero(dg, nf), zero(du, nf), zero(dn, n1);
     ws = linear_ws(m, "w2", m->f2, 0, 1);
+    ws_grads(md, &ws, 1, (hc_param_kind[]){HC_P_W2}, (double[]){m->f2});
     const float *w2 = weight(md, HC_P_W2, l, HC_PHASE_BWD);
     float *dw2 = wgrad(md, HC_P_W2, l, 0);
     m->ws = &ws, op->lin21_bwd(m, dh, dw2, dx, hsw, w2, m->f2);
@@ -357,6 +371,7 @@ void hc_model_backward(hc_model *md) {
     const float *w13[2] = {weight(md, HC_P_W1, l, HC_PHASE_BWD), weight(md, HC_P_W3, l, HC_PHASE_BWD)};
     int nf2[2] = {m->f2, m->f2};
     ws = linear_ws(m, "w1,w3", 2.0 * m->f2, 1, 1);
+    ws_grads(md, &ws, 2, (hc_param_kind[]){HC_P_W1, HC_P_W3}, (double[]){m->f2, m->f2});
     m->ws = &ws, op->lin12_bwd(m, 2, dn, dw13, dgu, xn2, w13, nf2);
     lora_backward(md, HC_P_W1, l), lora_backward(md, HC_P_W3, l);
     ws = rows_ws("norm", m->h1, 3.0 * n1, n1);
@@ -367,6 +382,7 @@ void hc_model_backward(hc_model *md) {
     float *dq = md->buf2e, *dk = md->buf2a; /* dk reuses datt once it is spent */
     zero(datt, nq), zero(dqr, nq), zero(dkr, nkv), zero(dv, nkv), zero(dn, n1);
     ws = linear_ws(m, "wo", m->nh2 * d, 0, 1);
+    ws_grads(md, &ws, 1, (hc_param_kind[]){HC_P_WO}, (double[]){m->nh2 * d});
     const float *wo = weight(md, HC_P_WO, l, HC_PHASE_BWD);
     float *dwo = wgrad(md, HC_P_WO, l, 0);
     m->ws = &ws, op->lin21_bwd(m, datt, dwo, dx, att, wo, m->nh2 * d);
@@ -392,6 +408,8 @@ void hc_model_backward(hc_model *md) {
                             weight(md, HC_P_WV, l, HC_PHASE_BWD)};
     int nqkv[3] = {m->nh2 * d, m->nkv2 * d, m->nkv2 * d};
     ws = linear_ws(m, "wq,wk,wv", nqkv[0] + nqkv[1] + nqkv[2], 1, 1);
+    ws_grads(md, &ws, 3, (hc_param_kind[]){HC_P_WQ, HC_P_WK, HC_P_WV},
+             (double[]){nqkv[0], nqkv[1], nqkv[2]});
     m->ws = &ws, op->lin12_bwd(m, 3, dn, dwqkv, dqkv, xn1, wqkv, nqkv);
     lora_backward(md, HC_P_WQ, l), lora_backward(md, HC_P_WK, l), lora_backward(md, HC_P_WV, l);
     ws = rows_ws("norm", m->h1, 3.0 * n1, n1);

@@ -34,3 +34,8 @@ hc_cli_test(lora_rank_zero fail "--lora '0'"
             ${HC_RUN} 1 ${HC_BIN} train --lora 0 --steps 1)
 hc_cli_test(lora_rank_too_big fail "must not exceed the smallest dimension"
             ${HC_RUN} 1 ${HC_BIN} train --lora 4096 --steps 1)
+# The cost of LoRA against full training (estimator, 8x8 and 16x16, Llama2-70B
+# and Llama3.1-405B; a dry run's memory report on 2x2).
+add_test(NAME cli.lora_cost COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/lora_cost.sh ${HC_BIN} ${HC_RUN})
+set_tests_properties(cli.lora_cost PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
