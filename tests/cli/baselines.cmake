@@ -47,6 +47,27 @@ hc_bl_gradcheck(megatron 2x2_recompute 2 2 tiny-64 --recompute)
 hc_bl_gradcheck(megatron-sp 2x3_tiny96_recompute_saved 2 3 tiny-96 --recompute --save-gathered)
 hc_bl_gradcheck(megatron-dp 2x3_recompute 2 3 tiny-64 --recompute)
 hc_bl_gradcheck(megatron-dp 3x3_tiny96_recompute_3steps 3 3 tiny-96 --recompute --steps 3)
+# --recompute none (the attention probabilities kept for backward) and full
+# under every method, and the explicit forms of the option.
+hc_bl_gradcheck(hecaton 2x2_recompute_none 2 2 tiny-64 --recompute none)
+hc_bl_gradcheck(hecaton 2x3_tiny96_recompute_full_saved 2 3 tiny-96 --recompute=full --save-gathered --steps 3)
+hc_bl_gradcheck(hecaton 2x2_recompute_full_chunks 2 2 tiny-64 --recompute full --chunks 2)
+hc_bl_gradcheck(megatron 2x2_recompute_none 2 2 tiny-64 --recompute none)
+hc_bl_gradcheck(megatron-sp 2x3_tiny96_recompute_selective 2 3 tiny-96 --recompute=selective)
+hc_bl_gradcheck(megatron-dp 2x3_recompute_none 2 3 tiny-64 --recompute none --steps 3)
+hc_bl_gradcheck(summa 2x2_recompute_none 2 2 tiny-64 --recompute none)
+hc_bl_gradcheck(summa 3x3_tiny96_recompute_full 3 3 tiny-96 --recompute full)
+hc_cli_test(recompute_bad_mode fail "--recompute 'some': expected none, selective or full"
+            ${HC_RUN} 1 ${HC_BIN} estimate --recompute some)
+hc_cli_test(recompute_bad_mode_train fail "--recompute 'half': expected none, selective or full"
+            ${HC_RUN} 4 ${HC_BIN} train --mesh 2x2 --dry-run --recompute=half)
+# Per method and mode: the estimator against a dry run, FLOPs and saved
+# activations against closed forms, none and selective the same bytes; the
+# estimator's SRAM table equal to compare --dry-run's.
+add_test(NAME cli.recompute_modes_estimate_dry
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/recompute.sh ${HC_BIN} ${HC_BL_WORK}/recompute)
+set_tests_properties(cli.recompute_modes_estimate_dry PROPERTIES ENVIRONMENT "${HC_TEST_ENV}"
+                     TIMEOUT 600 WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 hc_bl_gradcheck(summa 1x1 1 1 tiny-64)
 hc_bl_gradcheck(summa 2x2 2 2 tiny-64)
 hc_bl_gradcheck(summa 3x3_tiny96 3 3 tiny-96)
