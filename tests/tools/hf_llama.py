@@ -17,9 +17,10 @@ without transformers (Debian's python3-torch, python3-numpy, python3-h5py).
       repeat_kv GQA) and compared: loss within loss-rtol relative, each
       gradient within grad-rtol of the tensor's largest |gradient|; the worst
       tensor and element are named with both values.
-  same A_DIR B_DIR [--dtype f32|bf16|f16]
+  same A_DIR B_DIR [--dtype f32|bf16|f16] [--file-dtype f32|bf16|f16]
       every tensor of B equals A's converted to that dtype by torch (round
-      to nearest even), bit for bit, and the configs agree.
+      to nearest even), bit for bit, stored as --file-dtype (default the
+      same), and the configs agree.
   bad DIR
       the malformed folders of the bad-input tests (tests/cli/hf_bad_input.sh).
 """
@@ -324,7 +325,7 @@ def same(a):
     if "lm_head.weight" not in A:  # tied: the export writes the copy
         A["lm_head.weight"] = A["model.embed_tokens.weight"]
     tdt = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[a.dtype]
-    want_dt = {"f32": "F32", "bf16": "BF16", "f16": "F16"}[a.dtype]
+    want_dt = (a.file_dtype or a.dtype).upper()
     if set(A) != set(B):
         fails.append(f"tensor names differ: {sorted(set(A) ^ set(B))}")
     for n in sorted(set(A) & set(B)):
@@ -416,7 +417,10 @@ def main():
     s = sub.add_parser("same")
     s.add_argument("a")
     s.add_argument("b")
-    s.add_argument("--dtype", choices=("f32", "bf16", "f16"), default="f32")
+    s.add_argument("--dtype", choices=("f32", "bf16", "f16"), default="f32",
+                   help="B holds A's values rounded to this dtype")
+    s.add_argument("--file-dtype", choices=("f32", "bf16", "f16"),
+                   help="the dtype B's files store them in (default: --dtype)")
     b = sub.add_parser("bad")
     b.add_argument("dir")
     a = ap.parse_args()
