@@ -43,8 +43,10 @@ static hc_workset rows_ws(const char *name, double weights, double in, double ou
 static hc_workset attention_ws(const hc_method *m, int backward) {
   double sd = (double)m->s * hc_model_head_dim(&m->cfg), io = backward ? 3 * sd : sd;
   hc_workset s = {"attention", 0, 0, 2 * sd, io, io, (double)m->b2 * m->nh2, 0};
-  /* no recomputation: forward writes the s x s probabilities, backward reads them */
-  if (m->recompute == HC_RECOMPUTE_NONE) *(backward ? &s.in : &s.out) += (double)m->s * m->s;
+  /* Without recomputation the s x s probabilities leave the die row block by
+   * row block as they are made: they count once, with the saved activations
+   * (hc_model_saved_floats: written and read back when they do not fit),
+   * not here as well. */
   return s;
 }
 
