@@ -43,6 +43,10 @@ int hc_checkpoint_read_config(const char *path, hc_model_config *cfg, char *err,
  * Adam state and the data position untouched. Collective. */
 int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
                               size_t errlen);
+/* The same with LoRA's adapters too (the file must have the same --lora
+ * rank and targets as local->cfg): for export --merge-lora. */
+int hc_checkpoint_load_all_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
+                                  size_t errlen);
 int hc_grad_dump(const char *path, MPI_Comm comm, const hc_params *local, const int *batch,
                  int b, int s, float loss, char *err, size_t errlen);
 

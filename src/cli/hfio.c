@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hecaton/lora.h"
 #include "hecaton/args.h"
 #include "hecaton/checkpoint.h"
 #include "hecaton/hf.h"
@@ -35,7 +36,22 @@ static void export_help(void) {
       "  f16 round to nearest even) from a hecaton checkpoint, in the layout of\n"
       "  transformers' LlamaForCausalLM (q_proj/k_proj rows permuted for its rotate-half\n"
       "  RoPE; lm_head.weight written, tie_word_embeddings false). HF_DIR is created if\n"
-      "  missing; the files appear under their names only when complete.\n");
+      "  missing; the files appear under their names only when complete.\n"
+      "  --merge-lora   a checkpoint of a --lora run: write W + (alpha/r) B A for every\n"
+      "                 adapted linear (without it, the adapters are refused: they\n"
+      "                 have no place in the Hugging Face layout)\n");
+}
+
+/* export --merge-lora: fold the adapters into the rows of their target. */
+static void merge_hook(void *arg, const hc_params *p, size_t t, float *rows) {
+  (void)arg;
+  const hc_tensor *x = &p->tensors[t];
+  const hc_model_config *c = &p->cfg;
+  if (!hc_lora_targets(c, x->spec.kind)) return;
+  const hc_tensor *a = &p->tensors[hc_lora_index(c, x->spec.kind, x->spec.layer, 0)];
+  const hc_tensor *b = &p->tensors[hc_lora_index(c, x->spec.kind, x->spec.layer, 1)];
+  hc_lora_merge(rows, rows, p->params + a->offset, p->params + b->offset, x, c->lora_rank,
+                (float)(c->lora_alpha / c->lora_rank));
 }
 
 /* "ck.h5" -> "ck.ini" (or "<path>.ini" without the .h5). */
@@ -140,7 +156,9 @@ int hc_cmd_export(int argc, char **argv) {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const char *out = NULL, *dtype = "f32", *ck[1] = {NULL};
-  const hc_cli_opt opts[] = {{"output", HC_OPT_STRING, &out, 0, 'o'}, HC_STRING("dtype", &dtype)};
+  int merge = 0;
+  const hc_cli_opt opts[] = {{"output", HC_OPT_STRING, &out, 0, 'o'}, HC_STRING("dtype", &dtype),
+                             HC_FLAG("merge-lora", &merge)};
   hc_cli_args pos = {.args = ck, .max = 1, .too_many = "export takes one checkpoint"};
   char err[HC_ERRLEN] = "";
   int rc = hc_cli_options(argc, argv, opts, HC_NOPTS(opts), &pos, export_help, err, sizeof err);
@@ -153,13 +171,18 @@ int hc_cmd_export(int argc, char **argv) {
   hc_model_config cfg;
   if (!rc) rc = hc_checkpoint_read_config(ck[0], &cfg, err, sizeof err);
   if (!rc) rc = hc_model_fits_memory(&cfg, err, sizeof err);
+  if (!rc && cfg.lora_rank > 0 && !merge)
+    rc = hc_err(err, sizeof err, "%s holds LoRA adapters (rank %d): give --merge-lora to fold them "
+                "into the weights", ck[0], cfg.lora_rank);
+  if (!rc && cfg.lora_rank == 0 && merge)
+    rc = hc_err(err, sizeof err, "--merge-lora: %s holds no LoRA adapters", ck[0]);
   if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) return 1;
 
   hc_params p;
   alloc_rows(&p, &cfg);
-  rc = hc_checkpoint_load_params(ck[0], MPI_COMM_WORLD, &p, err, sizeof err);
-  /* export --merge-lora (LoRA work) passes its hook and argument here */
-  hc_hf_export_hook hook = NULL;
+  rc = merge ? hc_checkpoint_load_all_params(ck[0], MPI_COMM_WORLD, &p, err, sizeof err)
+             : hc_checkpoint_load_params(ck[0], MPI_COMM_WORLD, &p, err, sizeof err);
+  hc_hf_export_hook hook = merge ? merge_hook : NULL;
   void *hook_arg = NULL;
   if (!hc_agree(MPI_COMM_WORLD, rc ? err : NULL))
     rc = hc_agree(MPI_COMM_WORLD,
@@ -168,8 +191,11 @@ int hc_cmd_export(int argc, char **argv) {
   else
     rc = -1;
   if (!rc && rank == 0)
-    printf("exported %s (%zu parameters, %s) to %s/config.json and %s/model.safetensors\n", ck[0],
-           hc_param_count(&cfg), hc_st_dtype_name(d), out, out);
+    printf("exported %s (%zu parameters, %s%s) to %s/config.json and %s/model.safetensors\n", ck[0],
+           hc_param_count(&(hc_model_config){.dim = cfg.dim, .n_layers = cfg.n_layers,
+                                             .n_heads = cfg.n_heads, .n_kv_heads = cfg.n_kv_heads,
+                                             .ffn_dim = cfg.ffn_dim, .vocab_size = cfg.vocab_size}),
+           hc_st_dtype_name(d), merge ? ", LoRA adapters merged" : "", out, out);
   hc_params_free(&p);
   return rc ? 1 : 0;
 }

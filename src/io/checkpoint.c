@@ -24,7 +24,33 @@ static int write_config(hid_t f, const hc_model_config *cfg) {
   rc |= hc_h5_attr_write_double(f, "norm_eps", c.norm_eps);
   rc |= hc_h5_attr_write_double(f, "rope_theta", c.rope_theta);
   rc |= hc_h5_attr_write_string(f, "model", c.name);
+  if (c.lora_rank > 0) { /* LoRA's adapters are in the file: how they were made */
+    rc |= hc_h5_attr_write_int(f, "lora_rank", c.lora_rank);
+    rc |= hc_h5_attr_write_double(f, "lora_alpha", c.lora_alpha);
+    rc |= hc_h5_attr_write_int(f, "lora_targets", (long long)c.lora_targets);
+  }
   return rc;
+}
+
+/* The file's LoRA settings (none: rank 0). */
+static void read_lora(hid_t f, hc_model_config *c) {
+  long long r = 0, t = 0;
+  c->lora_rank = 0, c->lora_alpha = 0, c->lora_targets = 0;
+  if (hc_h5_attr_read_int(f, "lora_rank", &r) || r <= 0 || r > 1 << 20) return;
+  if (hc_h5_attr_read_int(f, "lora_targets", &t) || hc_h5_attr_read_double(f, "lora_alpha", &c->lora_alpha))
+    return;
+  c->lora_rank = (int)r, c->lora_targets = (unsigned)t;
+}
+
+/* Resuming needs the same adapters as the run that saved. */
+static int check_lora(hid_t f, const char *path, const hc_model_config *want, char *err, size_t errlen) {
+  hc_model_config c;
+  read_lora(f, &c);
+  if (c.lora_rank == want->lora_rank && (!c.lora_rank || c.lora_targets == want->lora_targets))
+    return 0;
+  return hc_err(err, errlen, "%s: saved by a run with --lora %d (targets mask 0x%x), this run has "
+                "--lora %d (0x%x): resume with the same --lora and --lora-targets", path, c.lora_rank,
+                c.lora_targets, want->lora_rank, want->lora_targets);
 }
 
 static int check_config(hid_t f, const char *path, const hc_model_config *want, char *err,
@@ -240,6 +266,7 @@ int hc_checkpoint_load(const char *path, MPI_Comm comm, hc_params *local, hc_ckp
     return hc_err(err, errlen, "%s: cannot open the checkpoint (truncated or corrupted?)", path);
   char bad[256] = "";
   int rc = check_config(f, path, &local->cfg, err, errlen);
+  if (!rc) rc = check_lora(f, path, &local->cfg, err, errlen);
   long long v[7] = {0};
   if (!rc && (hc_h5_attr_read_int(f, "step", &v[0]) || hc_h5_attr_read_int(f, "data_seed", &v[1]) ||
               hc_h5_attr_read_int(f, "data_epoch", &v[2]) ||
@@ -325,12 +352,13 @@ int hc_checkpoint_read_config(const char *path, hc_model_config *cfg, char *err,
                 path);
   if (!rc && hc_h5_attr_read_string(f, "model", cfg->name, sizeof cfg->name))
     snprintf(cfg->name, sizeof cfg->name, "checkpoint");
+  if (!rc) read_lora(f, cfg);
   H5Fclose(f);
   return rc ? rc : hc_model_config_validate(cfg, path, err, errlen);
 }
 
-int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
-                              size_t errlen) {
+static int load_params(const char *path, MPI_Comm comm, hc_params *local, int adapters, char *err,
+                       size_t errlen) {
   hc_h5_quiet();
   int is_h5 = H5Fis_hdf5(path) > 0, all;
   MPI_Allreduce(&is_h5, &all, 1, MPI_INT, MPI_LAND, comm);
@@ -341,12 +369,14 @@ int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local,
   H5Pclose(fapl);
   if (f < 0) return hc_err(err, errlen, "%s: cannot open the checkpoint (truncated or corrupted?)", path);
   int rc = check_config(f, path, &local->cfg, err, errlen);
+  if (!rc && adapters) rc = check_lora(f, path, &local->cfg, err, errlen);
   if (!rc) {
     /* the base model's tensors lead the table; adapters (other kinds) follow */
     hc_params base = *local;
     base.n_tensors = 0;
     while (base.n_tensors < local->n_tensors && local->tensors[base.n_tensors].spec.kind < HC_P_NKINDS)
       base.n_tensors++;
+    if (adapters) base.n_tensors = local->n_tensors;
     char bad[256] = "";
     int corrupt = 0;
     if (move_all(f, comm, "/params", &base, local->params, 0, bad, sizeof bad, &corrupt)) {
@@ -359,4 +389,14 @@ int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local,
   }
   H5Fclose(f);
   return rc;
+}
+
+int hc_checkpoint_load_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
+                              size_t errlen) {
+  return load_params(path, comm, local, 0, err, errlen);
+}
+
+int hc_checkpoint_load_all_params(const char *path, MPI_Comm comm, hc_params *local, char *err,
+                                  size_t errlen) {
+  return load_params(path, comm, local, 1, err, errlen);
 }

@@ -127,7 +127,10 @@ int hc_hf_config_load(const char *dir, hc_model_config *cfg, int *tied, char *er
   size_t n = strlen(base);
   while (n > 1 && base[n - 1] == '/') base[--n] = '\0';
   const char *b = strrchr(base, '/');
-  snprintf(cfg->name, sizeof cfg->name, "%s", b ? b + 1 : base);
+  b = b ? b + 1 : base;
+  size_t len = strlen(b) < sizeof cfg->name ? strlen(b) : sizeof cfg->name - 1;
+  memcpy(cfg->name, b, len);
+  cfg->name[len] = '\0';
   return hc_model_config_validate(cfg, path, err, errlen);
 }
 
@@ -420,7 +423,11 @@ static int is_dir(const char *path) {
 int hc_init_config(const char *path, hc_model_config *cfg, char *err, size_t errlen) {
   int tied;
   if (is_dir(path)) return hc_hf_config_load(path, cfg, &tied, err, errlen);
-  return hc_checkpoint_read_config(path, cfg, err, errlen);
+  if (hc_checkpoint_read_config(path, cfg, err, errlen)) return -1;
+  if (cfg->lora_rank > 0) /* its adapters would be dropped: fold them in first */
+    return hc_err(err, errlen, "%s holds LoRA adapters (rank %d): export it with --merge-lora "
+                  "and start from that folder with --init", path, cfg->lora_rank);
+  return 0;
 }
 
 int hc_init_load(const char *path, MPI_Comm comm, hc_params *local, char *err, size_t errlen) {

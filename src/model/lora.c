@@ -8,7 +8,7 @@
 void hc_lora_merge(float *wm, const float *w, const float *A, const float *B, const hc_tensor *x,
                    int rank, float s) {
   int nr = (int)x->nr, nc = (int)x->nc, in = (int)x->spec.shape[1];
-  memcpy(wm, w, x->numel * sizeof(float));
+  if (wm != w) memcpy(wm, w, x->numel * sizeof(float));
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, nc, rank, s, B + x->r0 * (size_t)rank,
               rank, A + x->c0, in, 1.0f, wm, nc);
 }

@@ -39,3 +39,9 @@ hc_cli_test(lora_rank_too_big fail "must not exceed the smallest dimension"
 add_test(NAME cli.lora_cost COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/lora_cost.sh ${HC_BIN} ${HC_RUN})
 set_tests_properties(cli.lora_cost PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+# Pretrain, export, LoRA-finetune on another corpus under Hecaton 2x2, merge.
+add_test(NAME cli.lora_finetune
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/lora_finetune.sh ${HC_BIN}
+                 ${CMAKE_CURRENT_BINARY_DIR}/lora_finetune ${HC_RUN})
+set_tests_properties(cli.lora_finetune PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300
+                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
