@@ -70,6 +70,11 @@ typedef struct {
   /* Account `flops` of local compute to the cost model under a phase and
    * op kind (NULL: the method keeps no cost model). */
   void (*charge)(hc_method *m, int phase, int op, double flops, const char *name);
+  /* LoRA (lora.h): the groups (hc_group *, comm.h) of chiplets holding the
+   * same part of adapter A (b = 0) or B (b = 1) of a `target` linear, over
+   * which its gradient shares are summed in turn; returns how many (<= 3).
+   * NULL: no groups (a single process). */
+  int (*adapter_groups)(hc_method *m, hc_param_kind target, int b, void *groups[3]);
 } hc_method_ops;
 
 struct hc_method {

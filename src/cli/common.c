@@ -134,8 +134,9 @@ void hc_cli_memory(const hc_cli_env *env, const hc_method *m, size_t activation_
   double buffers = d->buffer_bytes ? (double)d->buffer_bytes(m) : 0;
   double formula = d->param_floats ? d->param_floats(m) : 0;
   if (!m->phantom) out[HC_MEM_BUFFERS] += buffers;
-  /* LoRA's adapters are held whole by every chiplet */
-  if (formula > 0 && m->cfg.lora_rank > 0) formula += (double)hc_param_count_trained(&m->cfg);
+  /* LoRA's adapters: the parts of A and B this chiplet's target blocks use */
+  for (size_t t = 0; formula > 0 && t < m->p->n_tensors; t++)
+    if (m->p->tensors[t].spec.kind >= HC_P_NKINDS) formula += (double)m->p->tensors[t].numel;
   if (formula > 0) out[HC_MEM_PARAMS_FORMULA] = sizeof(float) * formula;
   out[HC_MEM_RSS] = 0;
 }

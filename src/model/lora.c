@@ -7,19 +7,19 @@
 
 void hc_lora_merge(float *wm, const float *w, const float *A, const float *B, const hc_tensor *x,
                    int rank, float s) {
-  int nr = (int)x->nr, nc = (int)x->nc, in = (int)x->spec.shape[1];
+  int nr = (int)x->nr, nc = (int)x->nc;
   if (wm != w) memcpy(wm, w, x->numel * sizeof(float));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, nc, rank, s, B + x->r0 * (size_t)rank,
-              rank, A + x->c0, in, 1.0f, wm, nc);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, nc, rank, s, B, rank, A, nc, 1.0f,
+              wm, nc);
 }
 
 void hc_lora_backward(float *dA, float *dB, const float *dwm, const float *A, const float *B,
                       const hc_tensor *x, int rank, float s) {
-  int nr = (int)x->nr, nc = (int)x->nc, in = (int)x->spec.shape[1];
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rank, nc, nr, s, B + x->r0 * (size_t)rank,
-              rank, dwm, nc, 1.0f, dA + x->c0, in);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, rank, nc, s, dwm, nc, A + x->c0, in,
-              1.0f, dB + x->r0 * (size_t)rank, rank);
+  int nr = (int)x->nr, nc = (int)x->nc;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rank, nc, nr, s, B, rank, dwm, nc, 1.0f, dA,
+              nc);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, rank, nc, s, dwm, nc, A, nc, 1.0f, dB,
+              rank);
 }
 
 double hc_lora_merge_flops(const hc_tensor *x, int rank) {

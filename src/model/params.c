@@ -237,12 +237,15 @@ void hc_params_alloc_sharded(hc_params *p, const hc_model_config *cfg, hc_shard_
     hc_param_spec_get(cfg, t, &x->spec);
     size_t b[5];
     if (x->spec.kind >= HC_P_NKINDS) {
-      /* Adapters are small (r (in + out) against in x out): every chiplet
-       * holds them whole and uses the rows and columns of its block of the
-       * target; the one holding the target's first block owns them. */
+      /* Adapters follow their target's block W[r0:r0+nr, c0:c0+nc]: a
+       * chiplet holds A[:, c0:c0+nc] and B[r0:r0+nr, :], the parts its
+       * block computes with (lora.h). Of the chiplets holding the same
+       * part, the target's owner with r0 = 0 (for A) or c0 = 0 (B) owns it. */
       const hc_tensor *w = &p->tensors[hc_param_index(cfg, x->spec.target, x->spec.layer)];
-      hc_shard_whole(NULL, t, &x->spec, b);
-      b[4] = (size_t)(w->owner && w->r0 == 0 && w->c0 == 0);
+      size_t r = (size_t)cfg->lora_rank;
+      int a = x->spec.kind == HC_P_LORA_A;
+      b[0] = a ? 0 : w->r0, b[1] = a ? r : w->nr, b[2] = a ? w->c0 : 0, b[3] = a ? w->nc : r;
+      b[4] = (size_t)(w->owner && (a ? w->r0 : w->c0) == 0);
     } else {
       shard(ctx, t, &x->spec, b);
     }
@@ -279,15 +282,18 @@ void hc_params_free(hc_params *p) {
   memset(p, 0, sizeof *p);
 }
 
+/* Tensor t's block from spec s, one row segment at a time. */
+static void init_block(hc_params *p, size_t t, const hc_param_spec *s, uint64_t seed) {
+  const hc_tensor *x = &p->tensors[t];
+  size_t cols = s->ndim == 2 ? s->shape[1] : 1;
+  for (size_t r = 0; r < x->nr; r++)
+    hc_param_init_range(p->params + x->offset + r * x->nc, s, t, seed, (x->r0 + r) * cols + x->c0,
+                        x->nc);
+}
+
 void hc_params_init(hc_params *p, uint64_t seed) {
   if (!p->params) return;
-  for (size_t t = 0; t < p->n_tensors; t++) {
-    const hc_tensor *x = &p->tensors[t];
-    size_t cols = x->spec.ndim == 2 ? x->spec.shape[1] : 1;
-    for (size_t r = 0; r < x->nr; r++) /* one row segment of the block at a time */
-      hc_param_init_range(p->params + x->offset + r * x->nc, &x->spec, t, seed,
-                          (x->r0 + r) * cols + x->c0, x->nc);
-  }
+  for (size_t t = 0; t < p->n_tensors; t++) init_block(p, t, &p->tensors[t].spec, seed);
 }
 
 void hc_params_randomize_lora_b(hc_params *p, uint64_t seed) {
@@ -297,7 +303,7 @@ void hc_params_randomize_lora_b(hc_params *p, uint64_t seed) {
     if (x->spec.kind != HC_P_LORA_B) continue;
     hc_param_spec s = x->spec;
     s.init_zero = 0, s.init_std = (float)INIT_STD;
-    hc_param_init_range(p->params + x->offset, &s, t, seed, 0, x->numel); /* held whole */
+    init_block(p, t, &s, seed);
   }
 }
 

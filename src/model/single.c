@@ -64,7 +64,8 @@ static double grad_sumsq(hc_method *m) { return hc_grad_sumsq(m->p->grads, m->p-
 
 static const hc_method_ops kSingleOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                          lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                         loss,      NULL,      grad_sumsq, NULL};
+                                         loss,      NULL,      grad_sumsq, NULL,
+                                         NULL};
 
 void hc_single_method(hc_method *m, hc_params *p, int b, int s) {
   const hc_model_config *c = &p->cfg;

@@ -188,12 +188,20 @@ double hc_par_charge_at(hc_method *m, int phase, int op, double flops, double re
 
 void hc_par_grads_done(hc_method *m, hc_comm *c, hc_group *norms, hc_group *kv) {
   if (m->cfg.lora_rank > 0) {
-    /* LoRA: the base is frozen and the gradients are the adapters', which
-     * every chiplet holds whole. Its share of each is its block's: the sum
-     * over the mesh is the gradient (replicas' and data-parallel groups'
-     * shares included, which the reductions below otherwise complete). */
-    hc_map_all_reduce(c, &c->all, hc_map_on(HC_PHASE_BWD, HC_OPK_LINEAR, HC_ALGO_DEFAULT),
-                      m->p->grads, m->p->grads, m->p->n_train, HC_RED_SUM);
+    /* LoRA: the base is frozen and the gradients are the adapters'. A
+     * chiplet's share of each is its target block's; the shares of every
+     * chiplet holding the same part (the rest of its row or column, KV
+     * replicas, data-parallel copies) sum to the gradient. */
+    for (size_t t = 0; t < m->p->n_tensors; t++) {
+      hc_tensor *x = &m->p->tensors[t];
+      if (x->spec.kind < HC_P_NKINDS) continue;
+      void *g[3];
+      int n = m->ops->adapter_groups(m, x->spec.target, x->spec.kind == HC_P_LORA_B, g);
+      float *d = hc_tensor_in(m->p, m->p->grads, x);
+      for (int k = 0; k < n; k++)
+        hc_map_all_reduce(c, g[k], hc_map_on(HC_PHASE_BWD, HC_OPK_LINEAR, HC_ALGO_DEFAULT), d, d,
+                          x->numel, HC_RED_SUM);
+    }
     return;
   }
   for (size_t t = 0; t < m->p->n_tensors; t++) {

@@ -290,12 +290,25 @@ static void grads_done(hc_method *m) {
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
+/* LoRA's adapters follow their target's block: an L1 -> L2 weight (O_i x
+ * H_j) shares its columns (A) with column j and its rows (B) with row i
+ * and, for replicated KV heads, with the replica rows; wo and w2 (H_j x
+ * F_i) the other way round. */
+static int adapter_groups(hc_method *m, hc_param_kind target, int b, void *g[3]) {
+  hecaton *x = CTX(m);
+  int l21 = target == HC_P_WO || target == HC_P_W2, kv = target == HC_P_WK || target == HC_P_WV;
+  g[0] = (b != l21) ? &x->c->row : &x->c->col;
+  if (b && kv && x->kv_rows > 1) return g[1] = &x->kv, 2;
+  return 1;
+}
+
 /* Embedding (vocabulary V_i x H_j) and RMSNorm (features over row i) as in
  * SUMMA (internal.h). */
 static const hc_method_ops kHecatonOps = {
     hc_par_2d_embedding_forward, hc_par_2d_embedding_backward,
     hc_par_2d_rmsnorm_forward,   hc_par_2d_rmsnorm_backward,
-    lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd, loss, grads_done, grad_sumsq, hc_par_charge};
+    lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd, loss, grads_done, grad_sumsq, hc_par_charge,
+    adapter_groups};
 
 /* Rows of a column that read the same KV head (member k of the column is row k). */
 static int kv_color(void *ctx, int row) { return row / ((hecaton *)ctx)->kv_rows; }

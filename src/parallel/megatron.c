@@ -261,9 +261,23 @@ static void grads_done(hc_method *m) {
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
+/* LoRA: a column-parallel weight (rows O_r, every input column) shares its
+ * A with the whole tensor-parallel group and its B only with KV replicas;
+ * a row-parallel one (every output row, input columns F_r) shares its B
+ * with the group. With DP the blocks' copies hold the same parts too. */
+static int adapter_groups(hc_method *m, hc_param_kind target, int b, void *g[3]) {
+  megatron *x = CTX(m);
+  int n = 0, row_par = target == HC_P_WO || target == HC_P_W2;
+  if (b == row_par) g[n++] = x->tp;
+  if (b && (target == HC_P_WK || target == HC_P_WV) && x->kv_share > 1) g[n++] = &x->kv;
+  if (x->D > 1) g[n++] = &x->dpg;
+  return n;
+}
+
 static const hc_method_ops kMegatronOps = {embed_fwd, embed_bwd, norm_fwd,  norm_bwd,
                                            lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd,
-                                           loss,      grads_done, grad_sumsq, hc_par_charge};
+                                           loss,      grads_done, grad_sumsq, hc_par_charge,
+                                           adapter_groups};
 
 /* Chiplets reading the same KV head (member k of the tensor-parallel group). */
 static int kv_color(void *ctx, int r) { return r / ((megatron *)ctx)->kv_share; }

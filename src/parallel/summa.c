@@ -211,12 +211,22 @@ static void grads_done(hc_method *m) {
 
 static double grad_sumsq(hc_method *m) { return hc_par_grad_sumsq(m, CTX(m)->c); }
 
+/* LoRA: W(r, c) = [H_r, O_c] is stored with rows O_c (shared by column c)
+ * and columns H_r (shared by row r); [F_r, H_c] with rows H_c and columns
+ * F_r: A goes with the row, B with the column (and the KV replicas). */
+static int adapter_groups(hc_method *m, hc_param_kind target, int b, void *g[3]) {
+  summa *x = CTX(m);
+  g[0] = b ? &x->c->col : &x->c->row;
+  if (b && (target == HC_P_WK || target == HC_P_WV) && x->kv_share > 1) return g[1] = &x->kv, 2;
+  return 1;
+}
+
 /* Embedding (vocabulary V_r x H_c) and RMSNorm (features over row r) as in
  * Hecaton (internal.h). */
 static const hc_method_ops kSummaOps = {
     hc_par_2d_embedding_forward, hc_par_2d_embedding_backward,
     hc_par_2d_rmsnorm_forward,   hc_par_2d_rmsnorm_backward,
-    lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd, loss, grads_done, grad_sumsq, hc_par_charge};
+    lin12_fwd, lin12_bwd, lin21_fwd, lin21_bwd, loss, grads_done, grad_sumsq, hc_par_charge, adapter_groups};
 
 /* Columns of a row that read the same KV head (member k of the row is column k). */
 static int kv_color(void *ctx, int col) { return col / ((summa *)ctx)->kv_share; }

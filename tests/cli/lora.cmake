@@ -20,6 +20,11 @@ hc_lora_gradcheck(megatron-sp 2x3_tiny96 2 3 tiny-96 --lora-targets w1,w2,w3)
 hc_lora_gradcheck(megatron-dp 2x3 2 3 tiny-64 --lora-targets all)
 hc_lora_gradcheck(hecaton 3x3_tiny144 3 3 tiny-144 --batch 9 --lora-targets all)
 hc_lora_gradcheck(summa 3x3_tiny144 3 3 tiny-144 --batch 9 --lora-targets wq,wv,w2)
+# KV heads replicated: over rows (hecaton 4x1, 2x3 above), columns (summa),
+# tensor-parallel members and data-parallel copies (megatron-dp 3x3).
+hc_lora_gradcheck(hecaton 4x1 4 1 tiny-64 --lora-targets wk,wv)
+hc_lora_gradcheck(summa 2x2_tiny96 2 2 tiny-96 --lora-targets all)
+hc_lora_gradcheck(megatron-dp 3x3_tiny96 3 3 tiny-96 --lora-targets all)
 hc_lora_gradcheck(hecaton 2x2_recompute 2 2 tiny-64 --recompute full --lora-targets all)
 # Negative control: a wrong adapter gradient on one chiplet must be caught.
 hc_cli_test(lora_gradcheck_perturbed fail "gradcheck FAILED"
