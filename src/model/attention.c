@@ -1,108 +1,245 @@
 /* attention.c: causal grouped-query attention on whole sequences.
  *
- * Per (sequence, query head) the scores S = Q K^T / sqrt(d) of its s
- * queries against the s keys of its KV head are one sgemm (the masked upper
- * triangle is computed and discarded: BLAS is far faster than loops over
- * the lower half), then a causal softmax, then O = P V. Backward recomputes
- * P from the saved log-sum-exp, or reads the P that forward kept (probs).
- * Q, K, V rows of a head are strided views
- * (leading dimension = the full row width), so no copies are made. */
+ * Per (sequence, query head), the s queries go in blocks of BQ rows: block
+ * [i0, i0 + n) sees keys [0, i0 + n) only, so its scores S = Q K^T / sqrt(d)
+ * are one n x (i0 + n) sgemm, then a causal softmax on those rows, then
+ * O = P V over the same keys. The blocks above the diagonal are never
+ * computed (s = 256: 5/8 of the full s x s work, and no s x s buffer).
+ * Backward takes the same blocks: P recomputed from the saved log-sum-exp
+ * by the forward's own sgemm and exp (bit for bit), or read from the P
+ * that forward kept (probs, b x n_heads x s x s, zeros above the diagonal).
+ * Q, K, V rows of a head are strided views (leading dimension = the full
+ * row width), so no copies are made.
+ *
+ * Threads: the (sequence, KV head) pairs are split over hc_threads()
+ * threads, each running one-thread sgemms (threads.h) on its own scratch; a pair's
+ * query heads and blocks run in order on one thread, so dK and dV (summed
+ * over a group's query heads) are summed in the same order whatever the
+ * thread count. */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "hecaton/kernels.h"
+#include "hecaton/profile.h"
+#include "hecaton/threads.h"
 #include "hecaton/util.h"
+#include "vmath.h"
 
-/* P[t][u] = exp(S[t][u] * scale - lse_t) for u <= t, 0 above the diagonal;
- * with lse NULL, computes lse into lse_out (the forward's softmax). */
-static void causal_softmax(float *P, int s, float scale, const float *lse, float *lse_out) {
-  for (int t = 0; t < s; t++) {
-    float *row = P + (size_t)t * s;
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_NUM() omp_get_thread_num()
+#else
+#define THREAD_NUM() 0
+#endif
+
+enum { BQ = 64 }; /* query rows per block */
+
+/* Scratch kept between calls (no allocation in a step once warm): per
+ * thread, two blocks of BQ x s (the probabilities and their gradient). */
+static float *g_scratch;
+static size_t g_scratch_n;
+
+static float *scratch(size_t n) {
+  if (n > g_scratch_n) {
+    free(g_scratch);
+    g_scratch = hc_malloc(n * sizeof(float));
+    g_scratch_n = n;
+  }
+  return g_scratch;
+}
+
+/* Rows t0 .. t0 + n - 1 of one head's scores S (row r at S + r ld, keys
+ * 0 .. t0 + n - 1 computed): P[t][u] = exp(S[t][u] scale - lse_t) for u <= t,
+ * 0 from t + 1 to width. With lse NULL, computes lse into lse_out (the
+ * forward's softmax). */
+static void softmax_rows(float *S, size_t ld, int t0, int n, int width, float scale,
+                         const float *lse, float *lse_out) {
+  for (int r = 0; r < n; r++) {
+    int t = t0 + r, nu = t + 1;
+    float *row = S + (size_t)r * ld;
     float l;
     if (lse) {
       l = lse[t];
     } else {
       float maxv = -INFINITY;
-      for (int u = 0; u <= t; u++) maxv = fmaxf(maxv, row[u] * scale);
-      float sum = 0.0f;
-      for (int u = 0; u <= t; u++) sum += expf(row[u] * scale - maxv);
+      for (int u = 0; u < nu; u++) maxv = row[u] * scale > maxv ? row[u] * scale : maxv;
+      float acc[8] = {0};
+      int u = 0;
+      for (; u + 8 <= nu; u += 8)
+        for (int j = 0; j < 8; j++) acc[j] += hc_vexpf(row[u + j] * scale - maxv);
+      float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+      for (; u < nu; u++) sum += hc_vexpf(row[u] * scale - maxv);
       l = maxv + logf(sum);
       lse_out[t] = l;
     }
-    for (int u = 0; u <= t; u++) row[u] = expf(row[u] * scale - l);
-    for (int u = t + 1; u < s; u++) row[u] = 0.0f;
+    for (int u = 0; u < nu; u++) row[u] = hc_vexpf(row[u] * scale - l);
+    for (int u = nu; u < width; u++) row[u] = 0.0f;
+  }
+}
+
+/* Per-thread seconds in sgemms and in the softmax, when profiling. */
+typedef struct {
+  double gemm, softmax;
+} split_times;
+
+static double tick(void) { return hc_prof_enabled ? hc_wtime() : 0.0; }
+
+/* The wall time of a call, split between attention's sgemms and its
+ * softmax in the proportion the threads spent in each. */
+static void prof_split(double t0, const split_times *st) {
+  if (!hc_prof_enabled) return;
+  double wall = hc_wtime() - t0, busy = st->gemm + st->softmax;
+  double g = busy > 0 ? wall * st->gemm / busy : wall;
+  hc_prof_add(HC_PROF_ATTN_GEMM, g);
+  hc_prof_add(HC_PROF_SOFTMAX, wall - g);
+}
+
+typedef struct {
+  int b, s, nh, nkv, D, qw, kvw, group;
+  float scale;
+} shape;
+
+static shape shape_of(int b, int s, int n_heads, int n_kv_heads, int head_dim) {
+  HC_ASSERT(n_kv_heads > 0 && n_heads % n_kv_heads == 0);
+  shape z = {b, s, n_heads, n_kv_heads, head_dim, n_heads * head_dim, n_kv_heads * head_dim,
+             n_heads / n_kv_heads, 1.0f / sqrtf((float)head_dim)};
+  return z;
+}
+
+/* Threads for `tasks` (sequence, KV head) pairs. */
+static int pair_threads(int tasks) {
+  int nt = hc_threads();
+  return nt < tasks ? nt : tasks > 0 ? tasks : 1;
+}
+
+/* One (sequence, KV head) pair forward: its group's query heads, block by block. */
+static void forward_pair(const shape *z, int bi, int hk, float *out, float *lse, float *probs,
+                         const float *q, const float *k, const float *v, float *P0,
+                         split_times *st) {
+  int s = z->s, D = z->D;
+  const float *K = k + (size_t)bi * s * z->kvw + (size_t)hk * D;
+  const float *V = v + (size_t)bi * s * z->kvw + (size_t)hk * D;
+  for (int hq = hk * z->group; hq < (hk + 1) * z->group; hq++) {
+    size_t head = (size_t)bi * z->nh + hq;
+    const float *Q = q + (size_t)bi * s * z->qw + (size_t)hq * D;
+    float *O = out + (size_t)bi * s * z->qw + (size_t)hq * D;
+    for (int i0 = 0; i0 < s; i0 += BQ) {
+      int n = s - i0 < BQ ? s - i0 : BQ, kv = i0 + n;
+      float *P = probs ? probs + (head * s + (size_t)i0) * s : P0;
+      int ld = probs ? s : kv;
+      double t0 = tick();
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kv, D, 1.0f, Q + (size_t)i0 * z->qw,
+                  z->qw, K, z->kvw, 0.0f, P, ld);
+      double t1 = tick();
+      softmax_rows(P, (size_t)ld, i0, n, probs ? s : kv, z->scale, NULL, lse + head * s);
+      double t2 = tick();
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, D, kv, 1.0f, P, ld, V, z->kvw,
+                  0.0f, O + (size_t)i0 * z->qw, z->qw);
+      st->gemm += (t1 - t0) + (tick() - t2), st->softmax += t2 - t1;
+    }
   }
 }
 
 void hc_attention_forward(float *out, float *lse, float *probs, const float *q, const float *k,
                           const float *v, int b, int s, int n_heads, int n_kv_heads,
                           int head_dim) {
-  HC_ASSERT(n_kv_heads > 0 && n_heads % n_kv_heads == 0);
-  int D = head_dim, qw = n_heads * D, kvw = n_kv_heads * D, group = n_heads / n_kv_heads;
-  float scale = 1.0f / sqrtf((float)D);
-  float *scratch = probs ? NULL : hc_malloc((size_t)s * s * sizeof(float));
-  for (int bi = 0; bi < b; bi++)
-    for (int hq = 0; hq < n_heads; hq++) {
-      int hk = hq / group;
-      float *P = probs ? probs + ((size_t)bi * n_heads + hq) * s * s : scratch;
-      const float *Q = q + (size_t)bi * s * qw + (size_t)hq * D;
-      const float *K = k + (size_t)bi * s * kvw + (size_t)hk * D;
-      const float *V = v + (size_t)bi * s * kvw + (size_t)hk * D;
-      float *O = out + (size_t)bi * s * qw + (size_t)hq * D;
-      /* P = Q K^T (s x s), softmax in place, O = P V (s x D) */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, D, 1.0f, Q, qw, K, kvw, 0.0f,
-                  P, s);
-      causal_softmax(P, s, scale, NULL, lse + ((size_t)bi * n_heads + hq) * s);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, D, s, 1.0f, P, s, V, kvw, 0.0f,
-                  O, qw);
-    }
-  free(scratch);
+  shape z = shape_of(b, s, n_heads, n_kv_heads, head_dim);
+  double t0 = hc_prof_start();
+  int tasks = b * n_kv_heads, nt = pair_threads(tasks);
+  size_t per = (size_t)BQ * s;
+  float *buf = scratch(per * nt);
+  double gemm = 0, softmax = 0;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) \
+    reduction(+ : gemm, softmax)
+  for (int task = 0; task < tasks; task++) {
+    split_times mine = {0, 0};
+    forward_pair(&z, task / n_kv_heads, task % n_kv_heads, out, lse, probs, q, k, v,
+                 buf + per * THREAD_NUM(), &mine);
+    gemm += mine.gemm, softmax += mine.softmax;
+  }
+  split_times st = {gemm, softmax};
+  prof_split(t0, &st);
 }
 
-/* With dP = dO V^T, the softmax Jacobian gives dS = P o (dP - rowsum(P o dP));
- * then dQ = scale dS K, dK += scale dS^T Q, dV += P^T dO (dK, dV summed over
- * the query heads of a group through the accumulating sgemms). */
+/* One (sequence, KV head) pair backward. With dP = dO V^T, the softmax
+ * Jacobian gives dS = P o (dP - rowsum(P o dP)); then dQ += scale dS K,
+ * dK += scale dS^T Q, dV += P^T dO, over the block's keys only (dK, dV
+ * summed over the group's query heads through the accumulating sgemms). */
+static void backward_pair(const shape *z, int bi, int hk, float *dq, float *dk, float *dv,
+                          const float *dout, const float *lse, const float *probs,
+                          const float *q, const float *k, const float *v, float *P0, float *dP,
+                          split_times *st) {
+  int s = z->s, D = z->D;
+  size_t ko = (size_t)bi * s * z->kvw + (size_t)hk * D;
+  for (int hq = hk * z->group; hq < (hk + 1) * z->group; hq++) {
+    size_t head = (size_t)bi * z->nh + hq;
+    size_t qo = (size_t)bi * s * z->qw + (size_t)hq * D;
+    for (int i0 = 0; i0 < s; i0 += BQ) {
+      int n = s - i0 < BQ ? s - i0 : BQ, kv = i0 + n;
+      size_t qb = qo + (size_t)i0 * z->qw;
+      const float *P = P0;
+      int ld = kv;
+      double t0 = tick(), tsm = 0;
+      if (probs) {
+        P = probs + (head * s + (size_t)i0) * s, ld = s;
+      } else { /* recompute: the forward's sgemm and exp, with its lse */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kv, D, 1.0f, q + qb, z->qw,
+                    k + ko, z->kvw, 0.0f, P0, kv);
+        double ta = tick();
+        softmax_rows(P0, (size_t)kv, i0, n, kv, z->scale, lse + head * s, NULL);
+        tsm += tick() - ta;
+      }
+      /* dV += P^T dO */
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kv, D, n, 1.0f, P, ld, dout + qb,
+                  z->qw, 1.0f, dv + ko, z->kvw);
+      /* dP = dO V^T, then dS (scaled) in place */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kv, D, 1.0f, dout + qb, z->qw,
+                  v + ko, z->kvw, 0.0f, dP, kv);
+      double ta = tick();
+      for (int r = 0; r < n; r++) {
+        int nu = i0 + r + 1;
+        const float *pr = P + (size_t)r * ld;
+        float *dr = dP + (size_t)r * kv, acc[8] = {0};
+        int u = 0;
+        for (; u + 8 <= nu; u += 8)
+          for (int j = 0; j < 8; j++) acc[j] += pr[u + j] * dr[u + j];
+        float pdp = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        for (; u < nu; u++) pdp += pr[u] * dr[u];
+        for (u = 0; u < nu; u++) dr[u] = pr[u] * (dr[u] - pdp) * z->scale;
+        for (u = nu; u < kv; u++) dr[u] = 0.0f;
+      }
+      tsm += tick() - ta;
+      /* dQ += dS K, dK += dS^T Q */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, D, kv, 1.0f, dP, kv, k + ko,
+                  z->kvw, 1.0f, dq + qb, z->qw);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kv, D, n, 1.0f, dP, kv, q + qb, z->qw,
+                  1.0f, dk + ko, z->kvw);
+      double all = tick() - t0;
+      st->gemm += all - tsm, st->softmax += tsm;
+    }
+  }
+}
+
 void hc_attention_backward(float *dq, float *dk, float *dv, const float *dout,
                            const float *lse, const float *probs, const float *q, const float *k,
                            const float *v, int b, int s, int n_heads, int n_kv_heads,
                            int head_dim) {
-  HC_ASSERT(n_kv_heads > 0 && n_heads % n_kv_heads == 0);
-  int D = head_dim, qw = n_heads * D, kvw = n_kv_heads * D, group = n_heads / n_kv_heads;
-  float scale = 1.0f / sqrtf((float)D);
-  float *scratch = probs ? NULL : hc_malloc((size_t)s * s * sizeof(float));
-  float *dP = hc_malloc((size_t)s * s * sizeof(float));
-  for (int bi = 0; bi < b; bi++)
-    for (int hq = 0; hq < n_heads; hq++) {
-      int hk = hq / group;
-      size_t qo = (size_t)bi * s * qw + (size_t)hq * D, ko = (size_t)bi * s * kvw + (size_t)hk * D;
-      const float *P = scratch;
-      if (probs) {
-        P = probs + ((size_t)bi * n_heads + hq) * s * s;
-      } else { /* recompute: the forward's sgemm and exp, with its lse */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, D, 1.0f, q + qo, qw, k + ko,
-                    kvw, 0.0f, scratch, s);
-        causal_softmax(scratch, s, scale, lse + ((size_t)bi * n_heads + hq) * s, NULL);
-      }
-      /* dV += P^T dO */
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s, D, s, 1.0f, P, s, dout + qo, qw,
-                  1.0f, dv + ko, kvw);
-      /* dP = dO V^T, then dS (scaled) in place */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, s, D, 1.0f, dout + qo, qw, v + ko,
-                  kvw, 0.0f, dP, s);
-      for (int t = 0; t < s; t++) {
-        const float *pr = P + (size_t)t * s;
-        float *dr = dP + (size_t)t * s, pdp = 0.0f;
-        for (int u = 0; u <= t; u++) pdp += pr[u] * dr[u];
-        for (int u = 0; u <= t; u++) dr[u] = pr[u] * (dr[u] - pdp) * scale;
-        for (int u = t + 1; u < s; u++) dr[u] = 0.0f;
-      }
-      /* dQ += dS K, dK += dS^T Q */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, D, s, 1.0f, dP, s, k + ko, kvw,
-                  1.0f, dq + qo, qw);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s, D, s, 1.0f, dP, s, q + qo, qw, 1.0f,
-                  dk + ko, kvw);
-    }
-  free(scratch);
-  free(dP);
+  shape z = shape_of(b, s, n_heads, n_kv_heads, head_dim);
+  double t0 = hc_prof_start();
+  int tasks = b * n_kv_heads, nt = pair_threads(tasks);
+  size_t per = (size_t)BQ * s;
+  float *buf = scratch(2 * per * nt);
+  double gemm = 0, softmax = 0;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) \
+    reduction(+ : gemm, softmax)
+  for (int task = 0; task < tasks; task++) {
+    split_times mine = {0, 0};
+    float *mybuf = buf + 2 * per * THREAD_NUM();
+    backward_pair(&z, task / n_kv_heads, task % n_kv_heads, dq, dk, dv, dout, lse, probs, q, k,
+                  v, mybuf, mybuf + per, &mine);
+    gemm += mine.gemm, softmax += mine.softmax;
+  }
+  split_times st = {gemm, softmax};
+  prof_split(t0, &st);
 }
