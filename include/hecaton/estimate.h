@@ -41,6 +41,8 @@ typedef struct {
   double dram_bytes;   /* whole mesh */
   double energy_link, energy_dram, energy_compute; /* joules, whole mesh */
   double params_bytes; /* weights per chiplet (largest), training precision x 4 B floats */
+  double state_bytes;  /* weights, gradients and Adam m, v per chiplet (largest), 4 B each;
+                          under LoRA the frozen base has no gradient or Adam state */
   int evaluated;       /* chiplets evaluated */
   /* The SRAM working-set model's table (cost.h), as a dry run's report
    * gathers it: per operation and phase the largest chiplet's working set

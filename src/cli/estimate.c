@@ -107,7 +107,8 @@ static FILE *open_csv(const char *csv) {
                "runs,reason,bytes_sent_per_chiplet,nop_time_s,step_time_s,compute_busy_s,"
                "dram_busy_s,exposed_comm_s,flops_per_chiplet,flops_per_nop_byte,flops_total,"
                "link_byte_hops,dram_bytes,energy_link_j,energy_dram_j,energy_compute_j,"
-               "params_bytes_per_chiplet,chiplets_evaluated,wall_s,recompute\n");
+               "params_bytes_per_chiplet,chiplets_evaluated,wall_s,recompute,"
+               "state_bytes_per_chiplet,lora_rank\n");
   return f;
 }
 
@@ -123,8 +124,8 @@ static void row_cannot_run(FILE *f, const hc_estimate_in *in, const char *name, 
   if (!f) return;
   for (char *c = why; *c; c++) if (*c == ',' || *c == '"') *c = ';';
   csv_config(f, in, name);
-  fprintf(f, "0,\"%s\"%s,%s\n", why, ",,,,,,,,,,,,,,,,,",
-          hc_recompute_name((hc_recompute)in->recompute));
+  fprintf(f, "0,\"%s\"%s,%s,,%d\n", why, ",,,,,,,,,,,,,,,,,",
+          hc_recompute_name((hc_recompute)in->recompute), in->cfg.lora_rank);
 }
 
 static void row_estimate(FILE *f, const hc_estimate_in *in, const char *name,
@@ -132,16 +133,17 @@ static void row_estimate(FILE *f, const hc_estimate_in *in, const char *name,
   char b1[64];
   double energy = o->energy_link + o->energy_dram + o->energy_compute;
   double ratio = o->sent > 0 ? o->flops_chiplet / o->sent : 0;
-  printf("%-12s %12s %13.6e %13.6e %13.6e %13.6e %10.1f %12.4e %8.3f\n", name,
+  char b2[64];
+  printf("%-12s %12s %13.6e %13.6e %13.6e %13.6e %10.1f %12.4e %8.3f %13s\n", name,
          hc_fmt_bytes(o->sent, b1, sizeof b1), o->nop_time, o->time, o->busy[HC_ENG_COMPUTE],
-         o->exposed_comm, ratio, energy, wall);
+         o->exposed_comm, ratio, energy, wall, hc_fmt_bytes(o->state_bytes, b2, sizeof b2));
   if (!f) return;
   csv_config(f, in, name);
   fprintf(f, "1,,%.0f,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.0f,%d,%.3f,"
-          "%s\n", o->sent, o->nop_time, o->time, o->busy[HC_ENG_COMPUTE], o->busy[HC_ENG_DRAM],
+          "%s,%.0f,%d\n", o->sent, o->nop_time, o->time, o->busy[HC_ENG_COMPUTE], o->busy[HC_ENG_DRAM],
           o->exposed_comm, o->flops_chiplet, ratio, o->flops, o->link_bytes, o->dram_bytes,
           o->energy_link, o->energy_dram, o->energy_compute, o->params_bytes, o->evaluated, wall,
-          hc_recompute_name((hc_recompute)in->recompute));
+          hc_recompute_name((hc_recompute)in->recompute), o->state_bytes, in->cfg.lora_rank);
 }
 
 /* Rank 0: one row per method. */
@@ -149,11 +151,15 @@ static int estimate_rows(const estimate_job *job) {
   hc_estimate_in in = job->in;
   FILE *f = job->csv ? open_csv(job->csv) : NULL;
   if (job->csv && !f) return 1;
+  char lora[96] = "";
+  if (in.cfg.lora_rank > 0)
+    snprintf(lora, sizeof lora, ", LoRA rank %d (alpha %g)", in.cfg.lora_rank, in.cfg.lora_alpha);
   printf("# hecaton estimate: model %s, mesh %dx%d, batch %d x %d tokens, hardware '%s', DRAM %s, "
-         "recompute %s\n", in.cfg.name, in.R, in.C, in.b, in.s, in.hw.name,
-         hc_schedule_name(in.schedule), hc_recompute_name((hc_recompute)in.recompute));
-  printf("%-12s %12s %13s %13s %13s %13s %10s %12s %8s\n", "method", "sent/chiplet", "NoP time (s)",
-         "step time (s)", "compute (s)", "exposed (s)", "FLOP/B", "energy (J)", "wall (s)");
+         "recompute %s%s\n", in.cfg.name, in.R, in.C, in.b, in.s, in.hw.name,
+         hc_schedule_name(in.schedule), hc_recompute_name((hc_recompute)in.recompute), lora);
+  printf("%-12s %12s %13s %13s %13s %13s %10s %12s %8s %13s\n", "method", "sent/chiplet",
+         "NoP time (s)", "step time (s)", "compute (s)", "exposed (s)", "FLOP/B", "energy (J)",
+         "wall (s)", "state/chiplet");
   hc_estimate_out *o = hc_calloc((size_t)job->methods.n, sizeof *o);
   int *ok = hc_calloc((size_t)job->methods.n, sizeof *ok);
   for (int k = 0; k < job->methods.n; k++) {

@@ -33,7 +33,7 @@ typedef struct {
   int node;
   double end, busy[HC_NENGINES], sent, flops, byte_hops;
   hc_dram_io io;
-  double params;
+  double params, state;
   int nsram;
   hc_sram_row sram[HC_SRAM_ROWS];
 } chiplet;
@@ -74,6 +74,7 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     ch[k].node = pick[k];
     ch[k].io = (hc_dram_io){(double)l.dram_read, (double)l.dram_write};
     ch[k].params = (double)p.n_params * sizeof(float);
+    ch[k].state = ch[k].params + 3.0 * (double)p.n_train * sizeof(float);
     hc_counters t = hc_ledger_totals(&l);
     ch[k].sent = (double)t.sent, ch[k].byte_hops = t.byte_hops;
     ch[k].flops = hc_ledger_total_flops(&l);
@@ -107,6 +108,7 @@ int hc_estimate(const hc_estimate_in *in, hc_estimate_out *out, char *err, size_
     if (ch[k].busy[HC_ENG_NOP] > out->nop_time) out->nop_time = ch[k].busy[HC_ENG_NOP];
     if (ch[k].flops > out->flops_chiplet) out->flops_chiplet = ch[k].flops;
     if (ch[k].params > out->params_bytes) out->params_bytes = ch[k].params;
+    if (ch[k].state > out->state_bytes) out->state_bytes = ch[k].state;
   }
   for (int e = 0; e < HC_NENGINES; e++) out->busy[e] = ch[critical].busy[e];
   out->exposed_comm = out->time - out->busy[HC_ENG_COMPUTE];
