@@ -87,12 +87,22 @@ static int write_ini(const char *path, const char *from, const hc_model_config *
   return fclose(f) ? hc_err(err, errlen, "%s: cannot be written", path) : 0;
 }
 
-/* The model's tensors split by rows over the world (hc_hf_shard_rows). */
-static void alloc_rows(hc_params *p, const hc_model_config *cfg) {
+/* The model's tensors split by rows over the world (hc_hf_shard_rows),
+ * holding only what the command moves: the parameters, and for import the
+ * Adam m and v a checkpoint holds, zero, as one buffer read for both (4 or
+ * 8 bytes a parameter over the ranks, not a training run's 16). */
+static void alloc_rows(hc_params *p, const hc_model_config *cfg, int adam) {
   int rs[2];
   MPI_Comm_rank(MPI_COMM_WORLD, &rs[0]);
   MPI_Comm_size(MPI_COMM_WORLD, &rs[1]);
-  hc_params_alloc_sharded(p, cfg, hc_hf_shard_rows, rs, 1);
+  hc_params_alloc_sharded(p, cfg, hc_hf_shard_rows, rs, 0); /* the table only */
+  p->params = hc_calloc(p->n_params ? p->n_params : 1, sizeof(float));
+  if (adam) p->m = p->v = hc_calloc(p->n_train ? p->n_train : 1, sizeof(float));
+}
+
+static void free_rows(hc_params *p) {
+  p->v = NULL; /* shared with m */
+  hc_params_free(p);
 }
 
 int hc_cmd_import(int argc, char **argv) {
@@ -123,7 +133,7 @@ int hc_cmd_import(int argc, char **argv) {
   if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) return 1;
 
   hc_params p;
-  alloc_rows(&p, &cfg);
+  alloc_rows(&p, &cfg, 1);
   rc = hc_init_load(dir[0], MPI_COMM_WORLD, &p, err, sizeof err);
   if (!hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) {
     rc = rank == 0 ? write_ini(ini, dir[0], &cfg, err, sizeof err) : 0;
@@ -148,7 +158,7 @@ int hc_cmd_import(int argc, char **argv) {
            dir[0], hc_param_count(&cfg), cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads,
            cfg.ffn_dim, cfg.vocab_size, tied ? ", tied embeddings copied into output.weight" : "",
            out, ini, out);
-  hc_params_free(&p);
+  free_rows(&p);
   return rc ? 1 : 0;
 }
 
@@ -179,7 +189,7 @@ int hc_cmd_export(int argc, char **argv) {
   if (hc_agree(MPI_COMM_WORLD, rc ? err : NULL)) return 1;
 
   hc_params p;
-  alloc_rows(&p, &cfg);
+  alloc_rows(&p, &cfg, 0);
   rc = merge ? hc_checkpoint_load_all_params(ck[0], MPI_COMM_WORLD, &p, err, sizeof err)
              : hc_checkpoint_load_params(ck[0], MPI_COMM_WORLD, &p, err, sizeof err);
   hc_hf_export_hook hook = merge ? merge_hook : NULL;
@@ -196,6 +206,6 @@ int hc_cmd_export(int argc, char **argv) {
                                              .n_heads = cfg.n_heads, .n_kv_heads = cfg.n_kv_heads,
                                              .ffn_dim = cfg.ffn_dim, .vocab_size = cfg.vocab_size}),
            hc_st_dtype_name(d), merge ? ", LoRA adapters merged" : "", out, out);
-  hc_params_free(&p);
+  free_rows(&p);
   return rc ? 1 : 0;
 }
