@@ -239,6 +239,8 @@ c estimate_csv_unwritable 2 "notadir/e.csv: cannot be written" -- estimate --csv
 c compare_unknown_method 2 "--methods: 'foo': expected" -- compare --methods hecaton,foo
 c compare_batch_zero 2 "--batch '0': expected an integer" -- compare --batch 0 --csv $W/c.csv
 c compare_csv_unwritable 2 "notadir/c.csv: cannot be written" -- compare --csv $W/notadir/c.csv
+c compare_recompute_word 2 "--recompute 'partial': expected none, selective or full" -- compare --recompute partial
+c gradcheck_recompute_empty 4 "--recompute '': expected none, selective or full" -- gradcheck --mesh 2x2 --recompute=
 c gradcheck_steps_zero 2 "--steps '0': expected an integer" -- gradcheck --steps 0
 c gradcheck_rtol_nan 4 "--rtol 'nan': expected a positive number" -- gradcheck --mesh 2x2 --rtol nan
 c bench_step_seq_huge 2 "--seq 100000 is longer than the model's max_seq_len" -- bench-step --seq 100000
