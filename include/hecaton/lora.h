@@ -25,6 +25,23 @@ void hc_lora_merge(float *wm, const float *w, const float *A, const float *B, co
 /* dA_blk, dB_blk += this block's shares from dwm (nr x nc). */
 void hc_lora_backward(float *dA, float *dB, const float *dwm, const float *A, const float *B,
                       const hc_tensor *x, int rank, float s);
+/* The adapters of weight k of a linear being differentiated, handed by the
+ * model to a method that takes them (hc_method.lora_thin): the method then
+ * computes, from the dY and X its weight gradient would use,
+ *     dB_blk += s dY^T (X A_blk^T),   dA_blk += s (dY B_blk)^T X
+ * (two thin GEMMs each, 4 T r (nin + nout) FLOPs) instead of dW' (2 T nin
+ * nout), which a frozen weight does not need. */
+typedef struct hc_lora_call {
+  const float *A, *B; /* A_blk (r x nin), B_blk (nout x r) */
+  float *dA, *dB;
+  int rank;
+  float scale;
+  float *tmp;         /* T x r scratch */
+} hc_lora_call;
+/* dY (T x nout), X (T x nin), as for the weight gradient dY^T X. */
+void hc_lora_wgrad(const hc_lora_call *c, const float *dy, const float *x, int T, int nin, int nout);
+double hc_lora_wgrad_flops(double T, double nin, double nout, int rank);
+
 /* FLOPs of the two, for the cost model. */
 double hc_lora_merge_flops(const hc_tensor *x, int rank);
 double hc_lora_backward_flops(const hc_tensor *x, int rank);

@@ -93,6 +93,11 @@ struct hc_method {
   unsigned frozen;    /* set by the model around a linear's backward: bit k
                          means weight k of the call is frozen (LoRA's base):
                          its dW is NULL and neither computed nor charged */
+  int lora_thin;      /* the method takes LoRA's adapters into its linears'
+                         backward (lora[k] below); else the model projects
+                         the dW' the method leaves */
+  const struct hc_lora_call *lora[3]; /* set with frozen: weight k of the call
+                         is a LoRA target (lora.h); NULL otherwise */
   double saved_extra; /* floats a method keeps for backward beyond the model's
                          activations (gathered inputs with save_gathered) */
   hc_params *p;       /* this chiplet's parameter shards (local shapes) */
@@ -147,8 +152,9 @@ typedef struct {
   /* LoRA (model_config.h): per target kind, the merged block W' of the
    * layer last merged (lora_layer) and its gradient dW'; a sink for the
    * gains' gradients, which a frozen base does not keep. */
-  float *lora_w[HC_P_NKINDS], *lora_dw[HC_P_NKINDS], *lora_sink;
+  float *lora_w[HC_P_NKINDS], *lora_dw[HC_P_NKINDS], *lora_sink, *lora_tmp;
   int lora_layer[HC_P_NKINDS];
+  struct hc_lora_call *lora_call; /* [3]: handed to a lora_thin method */
   float loss;
   /* Optional: called after each layer of forward (backward = 0) and of
    * backward (1), e.g. to show progress of a long dry-run. */
@@ -167,8 +173,12 @@ float hc_model_forward(hc_model *md, const int *batch);
 /* Gradients += (the caller zeroes them once per step), then grads_done. */
 void hc_model_backward(hc_model *md);
 
-/* Does weight k of the linear being differentiated take a gradient? */
-static inline int hc_method_wgrad(const hc_method *m, int k) { return !(m->frozen >> k & 1u); }
+/* Weight k of the linear being differentiated: its gradient dY^T X (dY
+ * T x nout, X T x nin) as the call asks: the dense dW into dw (NULL when
+ * frozen or a thin LoRA target), or LoRA's adapters' gradients (lora.h).
+ * Returns the FLOPs it took (the same in phantom mode, where nothing runs). */
+double hc_method_wgrad(hc_method *m, int k, float *dw, const float *dy, const float *x, int T,
+                       int nin, int nout);
 
 /* Charge local compute through the method (nothing when it keeps no cost
  * model). phase and op as in ledger.h. */

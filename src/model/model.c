@@ -11,6 +11,17 @@
 #include "hecaton/tags.h"
 #include "hecaton/util.h"
 
+double hc_method_wgrad(hc_method *m, int k, float *dw, const float *dy, const float *x, int T,
+                       int nin, int nout) {
+  if (m->lora[k]) {
+    if (!m->phantom) hc_lora_wgrad(m->lora[k], dy, x, T, nin, nout);
+    return hc_lora_wgrad_flops(T, nin, nout, m->lora[k]->rank);
+  }
+  if (m->frozen >> k & 1u) return 0;
+  if (!m->phantom && dw) hc_matmul_backward(NULL, dw, dy, x, NULL, T, nin, nout);
+  return hc_flops_matmul(T, nin, nout);
+}
+
 void hc_method_charge(hc_method *m, int phase, int op, double flops, const char *name) {
   if (m->ops->charge) m->ops->charge(m, phase, op, flops, name);
 }
@@ -120,20 +131,31 @@ void hc_model_init(hc_model *md, hc_method *m) {
   size_t T = (size_t)m->b * m->s;
   md->tokens = hc_malloc(T * sizeof(int));
   md->targets = hc_malloc(T * sizeof(int));
+  /* LoRA: per target kind the merged block W' and, for a method that does
+   * not take the adapters into its backward, dW'; a T x r scratch for one
+   * that does. */
   for (int k = 0; k < HC_P_NKINDS; k++) {
     md->lora_layer[k] = -1;
     if (!hc_lora_targets(&m->cfg, (hc_param_kind)k) || m->phantom) continue;
     size_t n = m->p->tensors[hc_param_index(&m->cfg, (hc_param_kind)k, 0)].numel;
     md->lora_w[k] = hc_calloc(n, sizeof(float));
-    md->lora_dw[k] = hc_calloc(n, sizeof(float));
-    md->bytes += 2 * n * sizeof(float);
+    if (!m->lora_thin) md->lora_dw[k] = hc_calloc(n, sizeof(float));
+    md->bytes += (m->lora_thin ? 1 : 2) * n * sizeof(float);
   }
-  if (m->cfg.lora_rank > 0 && !m->phantom) md->lora_sink = hc_calloc((size_t)m->h1, sizeof(float));
+  if (m->cfg.lora_rank > 0) {
+    md->lora_call = hc_calloc(3, sizeof *md->lora_call);
+    if (!m->phantom) {
+      size_t tmp = (size_t)m->b * (size_t)m->s * (size_t)m->cfg.lora_rank;
+      md->lora_sink = hc_calloc((size_t)m->h1, sizeof(float));
+      md->lora_tmp = hc_calloc(tmp, sizeof(float));
+      md->bytes += (tmp + (size_t)m->h1) * sizeof(float);
+    }
+  }
 }
 
 void hc_model_free(hc_model *md) {
   for (int k = 0; k < HC_P_NKINDS; k++) free(md->lora_w[k]), free(md->lora_dw[k]);
-  free(md->lora_sink);
+  free(md->lora_sink), free(md->lora_tmp), free(md->lora_call);
   free(md->mem);
   free(md->tokens), free(md->targets);
   memset(md, 0, sizeof *md);
@@ -183,10 +205,23 @@ static const float *weight(hc_model *md, hc_param_kind kind, int l, int phase) {
   return md->lora_w[kind];
 }
 
-/* Where the linear's backward leaves dW: the gradient, dW' under LoRA
- * (zeroed), or NULL for a frozen weight, which bit k of m->frozen marks. */
+/* Where the linear's backward leaves dW: the gradient; under LoRA dW'
+ * (zeroed) or, for a method that takes them, the adapters handed over in
+ * m->lora[k] (then NULL); or NULL for a frozen weight, which bit k of
+ * m->frozen marks. */
 static float *wgrad(hc_model *md, hc_param_kind kind, int l, int k) {
   hc_method *m = md->m;
+  if (hc_lora_targets(&m->cfg, kind) && m->lora_thin) {
+    const hc_params *p = m->p;
+    const hc_tensor *a = &p->tensors[hc_lora_index(&m->cfg, kind, l, 0)];
+    const hc_tensor *b = &p->tensors[hc_lora_index(&m->cfg, kind, l, 1)];
+    md->lora_call[k] = (hc_lora_call){hc_tensor_in(p, p->params, a), hc_tensor_in(p, p->params, b),
+                                      hc_tensor_in(p, p->grads, a), hc_tensor_in(p, p->grads, b),
+                                      m->cfg.lora_rank, lora_scale(&m->cfg), md->lora_tmp};
+    m->lora[k] = &md->lora_call[k];
+    m->frozen |= 1u << k;
+    return NULL;
+  }
   if (hc_lora_targets(&m->cfg, kind)) {
     if (md->lora_dw[kind]) memset(md->lora_dw[kind], 0, m->p->tensors[hc_param_index(&m->cfg, kind, l)].numel * sizeof(float));
     return md->lora_dw[kind];
@@ -199,7 +234,8 @@ static float *wgrad(hc_model *md, hc_param_kind kind, int l, int k) {
 static void lora_backward(hc_model *md, hc_param_kind kind, int l) {
   hc_method *m = md->m;
   m->frozen = 0;
-  if (!hc_lora_targets(&m->cfg, kind)) return;
+  m->lora[0] = m->lora[1] = m->lora[2] = NULL;
+  if (!hc_lora_targets(&m->cfg, kind) || m->lora_thin) return; /* (done by the method) */
   const hc_params *p = m->p;
   const hc_tensor *a = &p->tensors[hc_lora_index(&m->cfg, kind, l, 0)];
   const hc_tensor *b = &p->tensors[hc_lora_index(&m->cfg, kind, l, 1)];
@@ -213,15 +249,16 @@ static void lora_backward(hc_model *md, hc_param_kind kind, int l) {
 }
 
 /* The working set of a linear's backward holds the gradient of the weights
- * that take one: under LoRA only the targets' dW' (n2 columns of widths
- * n2k, kinds k). */
+ * that take one: under LoRA only the targets' (n2 columns of widths n2k,
+ * kinds k): their dW', or the adapters' blocks when the method takes them. */
 static void ws_grads(const hc_model *md, hc_workset *ws, int n, const hc_param_kind *kinds,
                      const double *n2k) {
   const hc_method *m = md->m;
   if (m->cfg.lora_rank == 0) return;
   ws->grads = 0;
   for (int k = 0; k < n; k++)
-    if (hc_lora_targets(&m->cfg, kinds[k])) ws->grads += n2k[k] * m->h1;
+    if (hc_lora_targets(&m->cfg, kinds[k]))
+      ws->grads += m->lora_thin ? m->cfg.lora_rank * (n2k[k] + m->h1) : n2k[k] * m->h1;
 }
 
 /* A gain's gradient, or the sink when the base is frozen. */

@@ -40,9 +40,10 @@ static void lin12_fwd(hc_method *m, int n, float *const *y, const float *x,
 static void lin12_bwd(hc_method *m, int n, float *dx, float *const *dw, const float *const *dy,
                       const float *x, const float *const *w, const int *nout) {
   for (int k = 0; k < n; k++) {
-    hc_matmul_backward(dx, dw[k], dy[k], x, w[k], m->T1, m->h1, nout[k]);
-    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR,
-                     (hc_method_wgrad(m, k) ? 2 : 1) * hc_flops_matmul(m->T1, m->h1, nout[k]), "gemm");
+    hc_matmul_backward(dx, NULL, dy[k], x, w[k], m->T1, m->h1, nout[k]);
+    double wf = hc_method_wgrad(m, k, dw[k], dy[k], x, m->T1, m->h1, nout[k]);
+    hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(m->T1, m->h1, nout[k]) + wf,
+                     "gemm");
   }
 }
 static void lin21_fwd(hc_method *m, float *y, const float *x, const float *w, int nin) {
@@ -51,9 +52,9 @@ static void lin21_fwd(hc_method *m, float *y, const float *x, const float *w, in
 }
 static void lin21_bwd(hc_method *m, float *dx, float *dw, const float *dy, const float *x,
                       const float *w, int nin) {
-  hc_matmul_backward(dx, dw, dy, x, w, m->T2, nin, m->h1);
-  hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, 0) ? 2 : 1) * hc_flops_matmul(m->T2, nin, m->h1),
-                   "gemm");
+  hc_matmul_backward(dx, NULL, dy, x, w, m->T2, nin, m->h1);
+  double wf = hc_method_wgrad(m, 0, dw, dy, x, m->T2, nin, m->h1);
+  hc_method_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(m->T2, nin, m->h1) + wf, "gemm");
 }
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
   int T = m->b * m->s;
@@ -77,6 +78,7 @@ void hc_single_method(hc_method *m, hc_params *p, int b, int s) {
   m->f2 = c->ffn_dim, m->V2 = c->vocab_size;
   m->p = p;
   m->ops = &kSingleOps;
+  m->lora_thin = 1;
 }
 
 void hc_single_method_costed(hc_method *m, void *cost,

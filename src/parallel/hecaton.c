@@ -235,9 +235,9 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
   if (!ph(m)) memset(x->dxp, 0, T * (size_t)m->h1 * sizeof(float));
   for (int k = 0; k < n; k++) {
     hc_map_gather(x->c, &x->c->row, bwd, dy2[k], x->dyg, (size_t)m->T2 * nout[k]);
-    if (!ph(m)) hc_matmul_backward(x->dxp, dw[k], x->dyg, x->xg, w[k], x->T, m->h1, nout[k]);
-    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, k) ? 2 : 1) * hc_flops_matmul(x->T, m->h1, nout[k]),
-                  "gemm");
+    if (!ph(m)) hc_matmul_backward(x->dxp, NULL, x->dyg, x->xg, w[k], x->T, m->h1, nout[k]);
+    double wf = hc_method_wgrad(m, k, dw[k], x->dyg, x->xg, x->T, m->h1, nout[k]);
+    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, m->h1, nout[k]) + wf, "gemm");
   }
   hc_map_reduce_scatter(x->c, &x->c->col, bwd, x->dxp, x->pbuf, nl);
   if (!ph(m)) add_into(dx1, x->pbuf, nl);
@@ -264,9 +264,10 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
   regather(x, &x->c->row, x2, nl);
   if (!ph(m)) {
     memset(x->dxp, 0, T * (size_t)nin * sizeof(float));
-    hc_matmul_backward(x->dxp, dw, x->dyg, x->xg, w, x->T, nin, m->h1);
+    hc_matmul_backward(x->dxp, NULL, x->dyg, x->xg, w, x->T, nin, m->h1);
   }
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, 0) ? 2 : 1) * hc_flops_matmul(x->T, nin, m->h1), "gemm");
+  double wf = hc_method_wgrad(m, 0, dw, x->dyg, x->xg, x->T, nin, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, nin, m->h1) + wf, "gemm");
   hc_map_reduce_scatter(x->c, &x->c->row, bwd, x->dxp, x->pbuf, nl);
   if (!ph(m)) add_into(dx2, x->pbuf, nl);
   hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, HC_FLOPS_ADD * (double)nl, "add");
@@ -335,6 +336,7 @@ void hc_hecaton_method(hc_method *m, hc_params *p, hc_comm *comm, const hc_model
   m->f2 = c->ffn_dim / R, m->V2 = (int)x->nv;
   m->t0_2 = (size_t)x->j * (size_t)m->T2, m->v0_2 = x->v0;
   m->ops = &kHecatonOps;
+  m->lora_thin = 1;
   m->ledger = comm->ledger;
   m->ctx = x;
   m->p = p;

@@ -201,9 +201,9 @@ static void lin12_bwd(hc_method *m, int n, float *dx1, float *const *dw, const f
   size_t full = (size_t)x->T * m->h1;
   if (!m->phantom) memset(x->pbuf, 0, full * sizeof(float));
   for (int k = 0; k < n; k++) {
-    if (!m->phantom) hc_matmul_backward(x->pbuf, dw[k], dy2[k], X, w[k], x->T, m->h1, nout[k]);
-    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, k) ? 2 : 1) * hc_flops_matmul(x->T, m->h1, nout[k]),
-                  "gemm");
+    if (!m->phantom) hc_matmul_backward(x->pbuf, NULL, dy2[k], X, w[k], x->T, m->h1, nout[k]);
+    double wf = hc_method_wgrad(m, k, dw[k], dy2[k], X, x->T, m->h1, nout[k]);
+    hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, m->h1, nout[k]) + wf, "gemm");
   }
   if (x->sp) {
     hc_map_reduce_scatter(x->c, all(m), t, x->pbuf, x->xg, (size_t)m->T1 * m->h1);
@@ -237,8 +237,9 @@ static void lin21_bwd(hc_method *m, float *dx2, float *dw, const float *dy1, con
     hc_map_gather(x->c, all(m), on(HC_PHASE_BWD, HC_OPK_LINEAR), dy1, x->xg, (size_t)m->T1 * m->h1);
     dY = x->xg;
   }
-  if (!m->phantom) hc_matmul_backward(dx2, dw, dY, x2, w, x->T, nin, m->h1);
-  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, (hc_method_wgrad(m, 0) ? 2 : 1) * hc_flops_matmul(x->T, nin, m->h1), "gemm");
+  if (!m->phantom) hc_matmul_backward(dx2, NULL, dY, x2, w, x->T, nin, m->h1);
+  double wf = hc_method_wgrad(m, 0, dw, dY, x2, x->T, nin, m->h1);
+  hc_par_charge(m, HC_PHASE_BWD, HC_OPK_LINEAR, hc_flops_matmul(x->T, nin, m->h1) + wf, "gemm");
 }
 
 static float loss(hc_method *m, float *dlogits, const float *logits, const int *targets) {
@@ -366,6 +367,7 @@ static void build(hc_method *m, hc_params *p, hc_comm *comm, const hc_model_conf
   m->f2 = c->ffn_dim / x->N, m->V2 = (int)x->nv;
   m->t0_2 = x->t0, m->v0_2 = x->v0;
   m->ops = &kMegatronOps;
+  m->lora_thin = 1;
   m->ledger = comm->ledger;
   m->ctx = x;
   m->p = p;

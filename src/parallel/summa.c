@@ -155,7 +155,7 @@ static void summa_bwd(hc_method *m, int n, float *dxin, float *const *dw, const 
     hc_map_broadcast(x->c, &x->c->row, t_bwd, x->xb, T2 * K, t);
     for (int k = 0; k < n; k++) {
       size_t nw = (size_t)nout[k] * K;
-      if (!hc_method_wgrad(m, k)) continue; /* a frozen weight: no dW */
+      if (m->frozen >> k & 1u) continue; /* a frozen weight: no dW (SUMMA takes LoRA's dW') */
       if (!m->phantom) {
         memset(x->part, 0, nw * sizeof(float));
         hc_matmul_backward(NULL, x->part, dy[k], x->xb, NULL, m->T2, kin, nout[k]);
