@@ -17,13 +17,17 @@ col() { # col FILE NAME: the named column of the CSV's last row
 }
 for model in llama2-70b llama3.1-405b; do
   for mesh in 8x8 16x16; do
+    rm -f "$work/full.csv"
     "${run[@]}" 1 "$bin" estimate --model $model --mesh $mesh --method hecaton \
       --csv "$work/full.csv" >/dev/null
+    for targets in wq,wv all; do
+    rm -f "$work/lora.csv"
     "${run[@]}" 1 "$bin" estimate --model $model --mesh $mesh --method hecaton --lora 16 \
-      --csv "$work/lora.csv" >/dev/null
-    # No dW for the frozen weights: the backward's linears cost one GEMM, not
-    # two, so compute falls to about 2/3 (attention is unchanged); the step
-    # falls at least as much (no optimizer state of the base to stream).
+      --lora-targets $targets --csv "$work/lora.csv" >/dev/null
+    # No dW for the frozen weights, thin GEMMs for the targets': the
+    # backward's linears cost about one GEMM, not two, so compute falls to
+    # about 2/3 (attention is unchanged), whichever linears are adapted; the
+    # step falls at least as much (no optimizer state of the base to stream).
     for k in compute_busy_s energy_compute_j flops_total step_time_s; do
       f=$(col "$work/full.csv" $k); l=$(col "$work/lora.csv" $k)
       [ -n "$f" ] && [ -n "$l" ] || fail "$model $mesh: no $k"
@@ -34,8 +38,9 @@ for model in llama2-70b llama3.1-405b; do
     f=$(col "$work/full.csv" bytes_sent_per_chiplet); l=$(col "$work/lora.csv" bytes_sent_per_chiplet)
     awk -v f="$f" -v l="$l" 'BEGIN{exit !(l > 0.9 * f && l < 1.1 * f)}' ||
       fail "$model $mesh: bytes sent LoRA $l vs full $f (want within 10%)"
-    echo "$model $mesh: step $(col "$work/full.csv" step_time_s) -> $(col "$work/lora.csv" step_time_s) s," \
+    echo "$model $mesh (lora $targets): step $(col "$work/full.csv" step_time_s) -> $(col "$work/lora.csv" step_time_s) s," \
       "energy compute $(col "$work/full.csv" energy_compute_j) -> $(col "$work/lora.csv" energy_compute_j) J"
+    done
   done
 done
 # A dry run reports the optimizer state of the adapters only (Llama2-7B on 2x2).
