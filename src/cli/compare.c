@@ -188,9 +188,12 @@ static int print_table(const compare_job *job, const hc_cli_env *env, row *rows,
   int dry = job->common.phantom, rc = 0;
   for (int k = 0; k < job->methods.n; k++)
     if (rows[k].ok && !strcmp(rows[k].method, "hecaton")) ref = &rows[k];
+  char lora[96] = "";
+  if (job->cfg.lora_rank > 0)
+    snprintf(lora, sizeof lora, ", LoRA rank %d (alpha %g)", job->cfg.lora_rank, job->cfg.lora_alpha);
   printf("# hecaton compare: model %s on a %dx%d mesh, batch %d x %d tokens, hardware '%s', %s, "
-         "recompute %s\n", job->cfg.name, env->mesh.topo.R, env->mesh.topo.C, job->b, job->s,
-         env->hw.name, dry ? "dry-run" : "data mode", hc_recompute_name(job->recompute));
+         "recompute %s%s\n", job->cfg.name, env->mesh.topo.R, env->mesh.topo.C, job->b, job->s,
+         env->hw.name, dry ? "dry-run" : "data mode", hc_recompute_name(job->recompute), lora);
   printf("%-12s %12s %12s %13s %13s %11s %11s %13s %12s %11s %8s %8s %8s\n", "method",
          "sent/chiplet", "busiest link", "NoP time (s)", "step time (s)", "energy (J)", "weights",
          "+grads+Adam", "activations", "buffers", "x bytes", "x time", "x energy");

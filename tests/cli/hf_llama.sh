@@ -4,8 +4,10 @@
 #
 #   grads      a random GQA Llama in the HF layout, untied (F32, one file) and
 #              tied (BF16/F16/F32 mixed, two shards with an index): `train
-#              --init DIR --steps 1 --dump-grads` on 1x1 (single), 2x2 hecaton
-#              and 2x2 megatron, and from the imported checkpoint (`--init
+#              --init DIR --steps 1 --dump-grads` on 1x1 (single) and 2x2
+#              under hecaton, megatron, megatron-sp, summa and megatron-dp
+#              (full finetuning from imported weights under every method),
+#              and from the imported checkpoint (`--init
 #              CKPT.h5 --model CKPT.ini`): the imported weights equal the
 #              stored values bit for bit, the loss is torch's float64 loss within
 #              1e-5 relative, every gradient within 1e-5 of its tensor's
@@ -31,7 +33,8 @@ TRAIN="train --data tokens.h5 --steps 1 --val-every 0 --batch 4 --seq 32"
 
 if [ "$MODE" = grads ]; then
   for d in hf hft; do
-    for cfg in "1 single 1x1" "4 hecaton 2x2" "4 megatron 2x2"; do
+    for cfg in "1 single 1x1" "4 hecaton 2x2" "4 megatron 2x2" "4 megatron-sp 2x2" "4 summa 2x2" \
+               "4 megatron-dp 2x2"; do
       set -- $cfg
       run $MPIRUN -np $1 "$BIN" $TRAIN --method $2 --mesh $3 --init $d --dump-grads g-$d-$2.h5
       run $PY check g-$d-$2.h5 $d --loss-rtol 1e-5 --grad-rtol 1e-5

@@ -50,3 +50,9 @@ add_test(NAME cli.lora_finetune
                  ${CMAKE_CURRENT_BINARY_DIR}/lora_finetune ${HC_RUN})
 set_tests_properties(cli.lora_finetune PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+# compare: the methods side by side for LoRA finetuning as for training.
+hc_cli_test(lora_compare ok "^summa +[0-9.]+ KiB"
+            ${HC_RUN} 4 ${HC_BIN} compare --mesh 2x2 --model tiny-64 --lora 4 --lora-targets all)
+hc_cli_test(lora_compare_header ok "^# hecaton compare: .*LoRA rank 4 .alpha 8.$"
+            ${HC_RUN} 4 ${HC_BIN} compare --mesh 2x2 --model tiny-64 --lora 4 --lora-alpha 8
+            --methods hecaton,summa)
