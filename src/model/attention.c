@@ -53,7 +53,7 @@ static float *scratch(size_t n) {
  * 0 .. t0 + n - 1 computed): P[t][u] = exp(S[t][u] scale - lse_t) for u <= t,
  * 0 from t + 1 to width. With lse NULL, computes lse into lse_out (the
  * forward's softmax). */
-static void softmax_rows(float *S, size_t ld, int t0, int n, int width, float scale,
+HC_VEC_CLONES static void softmax_rows(float *S, size_t ld, int t0, int n, int width, float scale,
                          const float *lse, float *lse_out) {
   for (int r = 0; r < n; r++) {
     int t = t0 + r, nu = t + 1;
@@ -75,6 +75,24 @@ static void softmax_rows(float *S, size_t ld, int t0, int n, int width, float sc
     }
     for (int u = 0; u < nu; u++) row[u] = hc_vexpf(row[u] * scale - l);
     for (int u = nu; u < width; u++) row[u] = 0.0f;
+  }
+}
+
+/* dS = P o (dP - rowsum(P o dP)) scale, in place over dP (n rows of kv,
+ * row r at dP + r kv, P's at P + r ld), zero above the diagonal. */
+HC_VEC_CLONES static void softmax_grad_rows(float *dP, const float *P, size_t ld, int t0, int n,
+                                            int kv, float scale) {
+  for (int r = 0; r < n; r++) {
+    int nu = t0 + r + 1;
+    const float *pr = P + (size_t)r * ld;
+    float *dr = dP + (size_t)r * kv, acc[8] = {0};
+    int u = 0;
+    for (; u + 8 <= nu; u += 8)
+      for (int j = 0; j < 8; j++) acc[j] += pr[u + j] * dr[u + j];
+    float pdp = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; u < nu; u++) pdp += pr[u] * dr[u];
+    for (u = 0; u < nu; u++) dr[u] = pr[u] * (dr[u] - pdp) * scale;
+    for (u = nu; u < kv; u++) dr[u] = 0.0f;
   }
 }
 
@@ -197,18 +215,7 @@ static void backward_pair(const shape *z, int bi, int hk, float *dq, float *dk, 
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, kv, D, 1.0f, dout + qb, z->qw,
                   v + ko, z->kvw, 0.0f, dP, kv);
       double ta = tick();
-      for (int r = 0; r < n; r++) {
-        int nu = i0 + r + 1;
-        const float *pr = P + (size_t)r * ld;
-        float *dr = dP + (size_t)r * kv, acc[8] = {0};
-        int u = 0;
-        for (; u + 8 <= nu; u += 8)
-          for (int j = 0; j < 8; j++) acc[j] += pr[u + j] * dr[u + j];
-        float pdp = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        for (; u < nu; u++) pdp += pr[u] * dr[u];
-        for (u = 0; u < nu; u++) dr[u] = pr[u] * (dr[u] - pdp) * z->scale;
-        for (u = nu; u < kv; u++) dr[u] = 0.0f;
-      }
+      softmax_grad_rows(dP, P, (size_t)ld, i0, n, kv, z->scale);
       tsm += tick() - ta;
       /* dQ += dS K, dK += dS^T Q */
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, D, kv, 1.0f, dP, kv, k + ko,

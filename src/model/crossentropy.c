@@ -12,14 +12,14 @@
 
 #define NT(n) num_threads(nt) if (nt > 1 && (size_t)(n) >= 32768) schedule(static)
 
-static float row_max(const float *z, size_t n) {
+HC_VEC_CLONES static float row_max(const float *z, size_t n) {
   float m = -INFINITY;
   for (size_t c = 0; c < n; c++) m = z[c] > m ? z[c] : m;
   return m;
 }
 
 /* sum_c exp(z_c - shift), writing each term to e when e is not NULL. */
-static float row_sumexp(float *e, const float *z, float shift, size_t n) {
+HC_VEC_CLONES static float row_sumexp(float *e, const float *z, float shift, size_t n) {
   float acc[8] = {0};
   size_t c = 0;
   for (; c + 8 <= n; c += 8)

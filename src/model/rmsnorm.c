@@ -15,13 +15,14 @@
 #include "hecaton/kernels.h"
 #include "hecaton/profile.h"
 #include "hecaton/threads.h"
+#include "vmath.h"
 
 /* Below this many elements a second thread costs more than it saves. */
 #define PAR_MIN 32768
 #define NT(n) num_threads(nt) if (nt > 1 && (size_t)(n) >= PAR_MIN) schedule(static)
 
 /* sum_c a_c b_c c_c (c NULL: sum_c a_c b_c), eight lanes then their sum. */
-static float dot3(const float *a, const float *b, const float *c, size_t n) {
+HC_VEC_CLONES static float dot3(const float *a, const float *b, const float *c, size_t n) {
   float acc[8] = {0};
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
