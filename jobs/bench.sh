@@ -83,6 +83,11 @@ printf '%s' "$table"
 
 if [ "$MESH" = 1 ]; then
   echo
-  OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 mpirun --bind-to none --oversubscribe \
-    -x OPENBLAS_NUM_THREADS=2 -np 4 "$HC_BUILD/hecaton" bench-step --mesh 2x2
+  for r in $(seq 1 "$RUNS"); do
+    OPENBLAS_NUM_THREADS=1 mpirun --bind-to none --oversubscribe -x OPENBLAS_NUM_THREADS=1 \
+      -np 4 "$HC_BUILD/hecaton" bench-step --mesh 2x2 --ref-threads 2 | tee "$HC_BUILD/bench-step.$r.txt"
+  done
+  echo "# bench-step 2x2 (4 ranks, 1 thread each) / single process (2 threads), $RUNS runs:" \
+    "ratio min/median/max $(cat "$HC_BUILD"/bench-step.[0-9]*.txt | awk '/^bench-step:/ {
+      for (i = 1; i < NF; i++) if ($i == "ratio") print $(i + 1) }' | mmm)"
 fi
