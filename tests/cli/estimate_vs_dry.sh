@@ -3,8 +3,9 @@
 # For each configuration: `hecaton estimate` (one process, no ranks) against
 # a dry-run of one training step on R*C ranks: the busiest chiplet's bytes
 # sent must be equal exactly, the step time and the NoP time of the slowest
-# chiplet within 1%.
+# chiplet within 1%. HC_EXTRA: options given to both (e.g. "--lora 16").
 set -u
+extra=(${HC_EXTRA:-})
 bin=$1 work=$2 method=$3
 shift 3
 mkdir -p "$work" && cd "$work" || exit 1
@@ -21,10 +22,10 @@ for cfg in "$@"; do
   while [ $((l % r)) -ne 0 ] || [ $((l % c)) -ne 0 ]; do l=$((l + 1)); done
   b=$((2 * l)) s=32
   rm -f est.csv dry.h5
-  "$bin" estimate --model "$model" --mesh "$mesh" --method "$method" --batch $b --seq $s --csv est.csv >/dev/null 2>&1 ||
+  "$bin" estimate --model "$model" --mesh "$mesh" --method "$method" --batch $b --seq $s --csv est.csv "${extra[@]}" >/dev/null 2>&1 ||
     { echo "FAIL: estimate $method $mesh $model"; failed=$((failed + 1)); continue; }
   mpirun --oversubscribe -np $np "$bin" train --method "$method" --mesh "$mesh" --model "$model" \
-    --batch $b --seq $s --steps 1 --dry-run --report dry.h5 >/dev/null 2>&1 ||
+    --batch $b --seq $s --steps 1 --dry-run --report dry.h5 "${extra[@]}" >/dev/null 2>&1 ||
     { echo "FAIL: dry-run $method $mesh $model"; failed=$((failed + 1)); continue; }
   e_sent=$(col est.csv bytes_sent_per_chiplet) e_time=$(col est.csv step_time_s) e_nop=$(col est.csv nop_time_s)
   d_sent=$(h5max dry.h5 /metrics/chiplets/sent) d_time=$(h5max dry.h5 /metrics/chiplets/step_time)

@@ -56,3 +56,16 @@ hc_cli_test(lora_compare ok "^summa +[0-9.]+ KiB"
 hc_cli_test(lora_compare_header ok "^# hecaton compare: .*LoRA rank 4 .alpha 8.$"
             ${HC_RUN} 4 ${HC_BIN} compare --mesh 2x2 --model tiny-64 --lora 4 --lora-alpha 8
             --methods hecaton,summa)
+# LoRA at paper scale: the estimator equals a 64-rank dry run on 8x8
+# (estimate_vs_dry.sh): Llama2-70B under three methods, Llama3.1-405B too
+# under Hecaton.
+foreach(run "hecaton;8x8 llama2-70b;8x8 llama3.1-405b" "megatron-sp;8x8 llama2-70b"
+            "summa;8x8 llama2-70b")
+  list(GET run 0 method)
+  list(SUBLIST run 1 -1 cfgs)
+  add_test(NAME cli.lora_estimate_vs_dry_${method}
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/estimate_vs_dry.sh ${HC_BIN}
+                   ${CMAKE_CURRENT_BINARY_DIR}/lora_evd_${method} ${method} ${cfgs})
+  set_tests_properties(cli.lora_estimate_vs_dry_${method} PROPERTIES
+                       ENVIRONMENT "${HC_TEST_ENV};HC_EXTRA=--lora 16 --lora-targets all" TIMEOUT 300)
+endforeach()
