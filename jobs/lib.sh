@@ -7,7 +7,7 @@ HC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HC_BUILD=${HC_BUILD:-$HC_ROOT/build}
 HC_PACKAGES="build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev \
 libhdf5-openmpi-dev hdf5-tools libcunit1-dev libinih-dev libcjson-dev python3-numpy python3-h5py \
-python3-torch"
+python3-torch strace"
 
 hc_log() { printf '[hecaton] %s\n' "$*"; }
 

@@ -31,3 +31,10 @@ foreach(case ${HC_HF_BAD_CASES})
                        TIMEOUT 180 FIXTURES_REQUIRED hf_bad_input
                        WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endforeach()
+
+# Each rank reads only its block of the safetensors file (strace counts).
+add_test(NAME cli.hf_shard_reads
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/hf_shard_reads.sh ${HC_BIN}
+                 ${CMAKE_CURRENT_BINARY_DIR}/hf_shard_reads)
+set_tests_properties(cli.hf_shard_reads PROPERTIES
+                     ENVIRONMENT "${HC_TEST_ENV};HC_MPIEXEC=${MPIEXEC_EXECUTABLE}" TIMEOUT 300)
