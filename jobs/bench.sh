@@ -83,6 +83,7 @@ printf '%s' "$table"
 
 if [ "$MESH" = 1 ]; then
   echo
+  rm -f "$HC_BUILD"/bench-step.[0-9]*.txt
   for r in $(seq 1 "$RUNS"); do
     OPENBLAS_NUM_THREADS=1 mpirun --bind-to none --oversubscribe -x OPENBLAS_NUM_THREADS=1 \
       -np 4 "$HC_BUILD/hecaton" bench-step --mesh 2x2 --ref-threads 2 | tee "$HC_BUILD/bench-step.$r.txt"

@@ -11,6 +11,23 @@
 
 #include <cblas.h>
 
+/* Below these sizes a kernel runs on the calling thread: waking a second
+ * thread and joining it costs more than it saves (and much more when the
+ * machine is shared and a woken thread waits for a core). Elements for the
+ * elementwise and row kernels, multiply-adds for GEMMs and attention. */
+#define HC_PAR_MIN_ELEMS 262144
+#define HC_PAR_MIN_MACS 8388608.0
+
+/* On x86-64, a function marked HC_VEC_CLONES is compiled twice, for AVX2
+ * and for the baseline (SSE2), and the loader picks one for the CPU
+ * (target_clones, gcc and clang >= 14): the loops of exp and row sums run
+ * 8 wide where they can. No FMA in either: the two give the same bits. */
+#if defined(__x86_64__) && (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
+#define HC_VEC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HC_VEC_CLONES
+#endif
+
 /* Threads the kernels use now. */
 int hc_threads(void);
 /* Use n threads from now on (n >= 1); returns n. */

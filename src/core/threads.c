@@ -22,14 +22,11 @@ int hc_threads_set(int n) {
   return g_threads;
 }
 
-/* Below this many multiply-adds a second thread costs more than it saves. */
-#define PAR_MIN_MACS 2000000.0
-
 void hc_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
   int nt = hc_threads();
   if (nt > M / 16) nt = M / 16;
-  if (nt <= 1 || (double)M * N * K < PAR_MIN_MACS) {
+  if (nt <= 1 || (double)M * N * K < HC_PAR_MIN_MACS) {
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }

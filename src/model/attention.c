@@ -125,9 +125,10 @@ static shape shape_of(int b, int s, int n_heads, int n_kv_heads, int head_dim) {
   return z;
 }
 
-/* Threads for `tasks` (sequence, KV head) pairs. */
-static int pair_threads(int tasks) {
-  int nt = hc_threads();
+/* Threads for `tasks` (sequence, KV head) pairs, one when the work is small. */
+static int pair_threads(const shape *z) {
+  int nt = hc_threads(), tasks = z->b * z->nkv;
+  if ((double)z->b * z->nh * z->s * z->s * z->D < HC_PAR_MIN_MACS) return 1;
   return nt < tasks ? nt : tasks > 0 ? tasks : 1;
 }
 
@@ -164,7 +165,7 @@ void hc_attention_forward(float *out, float *lse, float *probs, const float *q, 
                           int head_dim) {
   shape z = shape_of(b, s, n_heads, n_kv_heads, head_dim);
   double t0 = hc_prof_start();
-  int tasks = b * n_kv_heads, nt = pair_threads(tasks);
+  int tasks = b * n_kv_heads, nt = pair_threads(&z);
   size_t per = (size_t)BQ * s;
   float *buf = scratch(per * nt);
   double gemm = 0, softmax = 0;
@@ -234,7 +235,7 @@ void hc_attention_backward(float *dq, float *dk, float *dv, const float *dout,
                            int head_dim) {
   shape z = shape_of(b, s, n_heads, n_kv_heads, head_dim);
   double t0 = hc_prof_start();
-  int tasks = b * n_kv_heads, nt = pair_threads(tasks);
+  int tasks = b * n_kv_heads, nt = pair_threads(&z);
   size_t per = (size_t)BQ * s;
   float *buf = scratch(2 * per * nt);
   double gemm = 0, softmax = 0;

@@ -10,7 +10,7 @@
 #include "hecaton/util.h"
 #include "vmath.h"
 
-#define NT(n) num_threads(nt) if (nt > 1 && (size_t)(n) >= 32768) schedule(static)
+#define NT(n) num_threads(nt) if (nt > 1 && (size_t)(n) >= HC_PAR_MIN_ELEMS) schedule(static)
 
 HC_VEC_CLONES static float row_max(const float *z, size_t n) {
   float m = -INFINITY;

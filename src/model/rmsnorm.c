@@ -17,9 +17,7 @@
 #include "hecaton/threads.h"
 #include "vmath.h"
 
-/* Below this many elements a second thread costs more than it saves. */
-#define PAR_MIN 32768
-#define NT(n) num_threads(nt) if (nt > 1 && (size_t)(n) >= PAR_MIN) schedule(static)
+#define NT(n) num_threads(nt) if (nt > 1 && (size_t)(n) >= HC_PAR_MIN_ELEMS) schedule(static)
 
 /* sum_c a_c b_c c_c (c NULL: sum_c a_c b_c), eight lanes then their sum. */
 HC_VEC_CLONES static float dot3(const float *a, const float *b, const float *c, size_t n) {
@@ -69,7 +67,7 @@ static void rmsnorm_backward_apply(float *dx, float *dg, const float *dout, cons
                                    int hl, int h) {
   size_t H = (size_t)hl;
   int nt = hc_threads();
-#pragma omp parallel num_threads(nt) if (nt > 1 && (size_t)T * H >= PAR_MIN)
+#pragma omp parallel num_threads(nt) if (nt > 1 && (size_t)T * H >= HC_PAR_MIN_ELEMS)
   {
 #pragma omp for schedule(static)
     for (long t = 0; t < (long)T; t++) {

@@ -49,7 +49,7 @@ static void rotate(float *out, const float *x, int b, int s, int n_heads, int he
   double t0 = hc_prof_start();
   const float *cs = table(s, head_dim, theta);
   int nt = hc_threads();
-#pragma omp parallel for num_threads(nt) if (nt > 1 && (size_t)T * width >= 32768) schedule(static)
+#pragma omp parallel for num_threads(nt) if (nt > 1 && (size_t)T * width >= HC_PAR_MIN_ELEMS) schedule(static)
   for (long t = 0; t < T; t++) {
     const float *ct = cs + ((size_t)t % S) * half * 2;
     for (size_t hh = 0; hh < NH; hh++) {

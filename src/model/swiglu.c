@@ -31,7 +31,7 @@ void hc_swiglu_forward(float *out, const float *gate, const float *up, size_t n)
   double t0 = hc_prof_start();
   int nt = hc_threads();
   long chunks = (long)((n + CHUNK - 1) / CHUNK);
-#pragma omp parallel for num_threads(nt) if (nt > 1 && chunks > 4) schedule(static)
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n >= HC_PAR_MIN_ELEMS) schedule(static)
   for (long c = 0; c < chunks; c++) {
     size_t i0 = (size_t)c * CHUNK, i1 = i0 + CHUNK < n ? i0 + CHUNK : n;
     forward_range(out, gate, up, i0, i1);
@@ -44,7 +44,7 @@ void hc_swiglu_backward(float *dgate, float *dup, const float *dout, const float
   double t0 = hc_prof_start();
   int nt = hc_threads();
   long chunks = (long)((n + CHUNK - 1) / CHUNK);
-#pragma omp parallel for num_threads(nt) if (nt > 1 && chunks > 4) schedule(static)
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n >= HC_PAR_MIN_ELEMS) schedule(static)
   for (long c = 0; c < chunks; c++) {
     size_t i0 = (size_t)c * CHUNK, i1 = i0 + CHUNK < n ? i0 + CHUNK : n;
     backward_range(dgate, dup, dout, gate, up, i0, i1);

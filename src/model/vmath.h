@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hecaton/threads.h" /* HC_VEC_CLONES */
+
 /* exp(x) (Cephes' expf): x = n ln2 + r, |r| <= ln2/2, with n rounded by the
  * 1.5 * 2^23 trick and ln2 split in two (Cody-Waite), exp(r) by a degree-6
  * polynomial, 2^n put in the exponent bits. Within 2 ulp of exp on
@@ -34,15 +36,5 @@ static inline float hc_vexpf(float x) {
   memcpy(&scale, &e, sizeof scale);
   return x < -87.3f ? 0.0f : p * scale;
 }
-
-/* On x86-64, a function marked HC_VEC_CLONES is compiled twice, for AVX2
- * and for the baseline (SSE2), and the loader picks one for the CPU
- * (target_clones, gcc and clang >= 14): the loops of exp and row sums run
- * 8 wide where they can. No FMA in either: the two give the same bits. */
-#if defined(__x86_64__) && (defined(__clang__) ? __clang_major__ >= 14 : defined(__GNUC__))
-#define HC_VEC_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HC_VEC_CLONES
-#endif
 
 #endif
