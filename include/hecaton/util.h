@@ -36,4 +36,8 @@ const char *hc_fmt_bytes(double bytes, char *buf, size_t len);
 
 double hc_wtime(void);
 
+/* A whole (small) file, NUL-terminated, its length in *len (may be NULL);
+ * NULL if it cannot be opened. free() it. */
+char *hc_read_file(const char *path, size_t *len);
+
 #endif

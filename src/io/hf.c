@@ -19,23 +19,6 @@
 #include "hecaton/util.h"
 
 /* ---- config.json ---------------------------------------------------------------- */
-static char *slurp_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, len = 0;
-  char *buf = hc_malloc(cap);
-  for (size_t got; (got = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
-    len += got;
-    if (len + 1 == cap) {
-      buf = realloc(buf, cap *= 2);
-      HC_ASSERT(buf);
-    }
-  }
-  fclose(f);
-  buf[len] = '\0';
-  return buf;
-}
-
 /* A positive integer key: 0; -1 (with the message) if missing and
  * required, or not a positive integer that fits an int. */
 static int json_int(const cJSON *j, const char *key, int required, int *out, const char *path,
@@ -90,7 +73,7 @@ int hc_hf_config_load(const char *dir, hc_model_config *cfg, int *tied, char *er
   memset(cfg, 0, sizeof *cfg);
   char path[4096];
   snprintf(path, sizeof path, "%s/config.json", dir);
-  char *text = slurp_text(path);
+  char *text = hc_read_file(path, NULL);
   if (!text) return hc_err(err, errlen, "%s: cannot read: %s", path, strerror(errno));
   const char *end = NULL;
   cJSON *j = cJSON_ParseWithOpts(text, &end, 1);

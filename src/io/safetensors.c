@@ -243,24 +243,6 @@ static int parse_file(hc_st_set *s, int file, char *err, size_t errlen) {
   return rc ? rc : check_overlap(s, file, err, errlen);
 }
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, len = 0;
-  char *buf = hc_malloc(cap);
-  for (size_t got; (got = fread(buf + len, 1, cap - len - 1, f)) > 0;) {
-    len += got;
-    if (len + 1 == cap) {
-      buf = realloc(buf, cap *= 2);
-      HC_ASSERT(buf);
-    }
-  }
-  fclose(f);
-  buf[len] = '\0';
-  *n = len;
-  return buf;
-}
-
 static void add_path(hc_st_set *s, const char *dir, const char *file) {
   s->paths = realloc(s->paths, (size_t)(s->n_files + 1) * sizeof *s->paths);
   s->fds = realloc(s->fds, (size_t)(s->n_files + 1) * sizeof *s->fds);
@@ -275,7 +257,7 @@ static void add_path(hc_st_set *s, const char *dir, const char *file) {
  * each name of weight_map must be in the shard it names. */
 static int open_index(hc_st_set *s, const char *dir, const char *ipath, char *err, size_t errlen) {
   size_t n;
-  char *text = slurp(ipath, &n);
+  char *text = hc_read_file(ipath, &n);
   if (!text) return hc_err(err, errlen, "%s: cannot read: %s", ipath, strerror(errno));
   const char *end = NULL;
   cJSON *j = cJSON_ParseWithLengthOpts(text, n, &end, 0);
