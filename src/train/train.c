@@ -155,7 +155,7 @@ int hc_train_run(hc_trainer *tr, const hc_train_opts *o) {
     if (tr->ledger) /* what each operation keeps on the die, what goes to DRAM */
       hc_ledger_sram_plan(tr->ledger, (hc_schedule)o->schedule,
                           o->micro_batches > 0 ? o->micro_batches : m->b, (double)p->n_params,
-                          hc_model_saved_floats(m));
+                          (double)p->n_train, hc_model_saved_floats(m));
     hc_step_result res = hc_train_step(&md, batch, &so);
     if (res.stopped) {
       rc = -1;
