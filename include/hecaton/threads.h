@@ -15,7 +15,7 @@
  * thread and joining it costs more than it saves (and much more when the
  * machine is shared and a woken thread waits for a core). Elements for the
  * elementwise and row kernels, multiply-adds for GEMMs and attention. */
-#define HC_PAR_MIN_ELEMS 262144
+#define HC_PAR_MIN_ELEMS 1048576
 #define HC_PAR_MIN_MACS 8388608.0
 
 /* On x86-64, a function marked HC_VEC_CLONES is compiled twice, for AVX2
@@ -34,8 +34,9 @@ int hc_threads(void);
 int hc_threads_set(int n);
 
 /* C = alpha op(A) op(B) + beta C (row-major, as cblas_sgemm), the rows of C
- * split over hc_threads() threads in blocks of whole rows, each block one
- * one-thread cblas_sgemm. Small products run on the calling thread. */
+ * in blocks (four per thread, taken as threads come free: a thread slowed
+ * by another process on its core takes fewer), each block one one-thread
+ * cblas_sgemm. Small products run on the calling thread. */
 void hc_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -1,10 +1,6 @@
 /* threads.c: the process's one thread count and its GEMM (threads.h). */
 #include "hecaton/threads.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 static int g_threads; /* 0 until first asked */
 
 int hc_threads(void) {
@@ -25,25 +21,19 @@ int hc_threads_set(int n) {
 void hc_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
   int nt = hc_threads();
-  if (nt > M / 16) nt = M / 16;
-  if (nt <= 1 || (double)M * N * K < HC_PAR_MIN_MACS) {
+  int blocks = 4 * nt, rows = (M + blocks - 1) / blocks;
+  rows = (rows + 15) / 16 * 16; /* whole 16-row panels, at least 64 rows */
+  if (rows < 64) rows = 64;
+  blocks = (M + rows - 1) / rows;
+  if (nt <= 1 || blocks <= 1 || (double)M * N * K < HC_PAR_MIN_MACS) {
     cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-#pragma omp parallel num_threads(nt)
-  {
-#ifdef _OPENMP
-    int i = omp_get_thread_num(), n = omp_get_num_threads();
-#else
-    int i = 0, n = 1;
-#endif
-    /* rows [r0, r1), multiples of 16 but the last */
-    int blocks = (M + 15) / 16;
-    int r0 = blocks * i / n * 16, r1 = i + 1 == n ? M : blocks * (i + 1) / n * 16;
-    if (r1 > r0) {
-      const float *Ai = ta == CblasNoTrans ? A + (size_t)r0 * lda : A + r0;
-      cblas_sgemm(CblasRowMajor, ta, tb, r1 - r0, N, K, alpha, Ai, lda, B, ldb, beta,
-                  C + (size_t)r0 * ldc, ldc);
-    }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+  for (int blk = 0; blk < blocks; blk++) {
+    int r0 = blk * rows, r1 = r0 + rows < M ? r0 + rows : M;
+    const float *Ab = ta == CblasNoTrans ? A + (size_t)r0 * lda : A + r0;
+    cblas_sgemm(CblasRowMajor, ta, tb, r1 - r0, N, K, alpha, Ab, lda, B, ldb, beta,
+                C + (size_t)r0 * ldc, ldc);
   }
 }

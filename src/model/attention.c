@@ -11,8 +11,8 @@
  * Q, K, V rows of a head are strided views (leading dimension = the full
  * row width), so no copies are made.
  *
- * Threads: the (sequence, KV head) pairs are split over hc_threads()
- * threads, each running one-thread sgemms (threads.h) on its own scratch; a pair's
+ * Threads: the (sequence, KV head) pairs are taken by hc_threads()
+ * threads as they come free, each running one-thread sgemms (threads.h) on its own scratch; a pair's
  * query heads and blocks run in order on one thread, so dK and dV (summed
  * over a group's query heads) are summed in the same order whatever the
  * thread count. */
@@ -169,7 +169,7 @@ void hc_attention_forward(float *out, float *lse, float *probs, const float *q, 
   size_t per = (size_t)BQ * s;
   float *buf = scratch(per * nt);
   double gemm = 0, softmax = 0;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) \
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1) \
     reduction(+ : gemm, softmax)
   for (int task = 0; task < tasks; task++) {
     split_times mine = {0, 0};
@@ -239,7 +239,7 @@ void hc_attention_backward(float *dq, float *dk, float *dv, const float *dout,
   size_t per = (size_t)BQ * s;
   float *buf = scratch(2 * per * nt);
   double gemm = 0, softmax = 0;
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static) \
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(dynamic, 1) \
     reduction(+ : gemm, softmax)
   for (int task = 0; task < tasks; task++) {
     split_times mine = {0, 0};
