@@ -46,10 +46,10 @@ set_tests_properties(cli.lora_cost PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEO
                      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 # Pretrain, export, LoRA-finetune on another corpus under Hecaton 2x2, merge.
 add_test(NAME cli.lora_finetune
-         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/lora_finetune.sh ${HC_BIN}
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/lora_finetune.sh ${HC_BIN} ${HC_CORPUS}
                  ${CMAKE_CURRENT_BINARY_DIR}/lora_finetune ${HC_RUN})
 set_tests_properties(cli.lora_finetune PROPERTIES ENVIRONMENT "${HC_TEST_ENV}" TIMEOUT 300
-                     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+                     FIXTURES_REQUIRED corpus WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 # compare: the methods side by side for LoRA finetuning as for training.
 hc_cli_test(lora_compare ok "^summa +[0-9.]+ KiB"
             ${HC_RUN} 4 ${HC_BIN} compare --mesh 2x2 --model tiny-64 --lora 4 --lora-targets all)

@@ -7,9 +7,10 @@
 # --merge-lora` writes W + (alpha/r) B A (checked in float64 by
 # tests/tools/lora_check.py); an export without --merge-lora, an --init from
 # the LoRA checkpoint and a resume without its --lora are refused with one
-# message. Usage: lora_finetune.sh HECATON WORKDIR MPIRUN_PREFIX...
+# message. Usage: lora_finetune.sh HECATON CORPUS.h5 WORKDIR MPIRUN_PREFIX...
+# (CORPUS: the licenses' tokens, as `hecaton prepare` makes them.)
 set -euo pipefail
-bin=$1 work=$2; shift 2
+bin=$1 corpus=$(realpath "$2") work=$3; shift 3
 run=("$@")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
@@ -18,7 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 val() { awk '/validation loss/ {v=$NF} END{print v}' "$1"; }
 
 "${run[@]}" 1 "$bin" prepare "$src/README.md" "$src/docs/ARCHITECTURE.md" -o ft.h5 >/dev/null
-"${run[@]}" 1 "$bin" train --model tiny-64 --data "$src/data/licenses.h5" --steps 60 --lr 3e-3 \
+"${run[@]}" 1 "$bin" train --model tiny-64 --data "$corpus" --steps 60 --lr 3e-3 \
   --save base.h5 >pre.out 2>&1 || { cat pre.out; fail "pretraining"; }
 "${run[@]}" 1 "$bin" export base.h5 -o base_hf >/dev/null
 # the pretrained model on the new corpus (lr 0: nothing moves)
