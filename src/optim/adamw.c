@@ -1,28 +1,53 @@
 /* adamw.c: AdamW (Loshchilov & Hutter, decoupled weight decay) and global
- * gradient-norm clipping. */
+ * gradient-norm clipping. The loops over the parameter buffers are
+ * vectorised and split over the process's threads (threads.h), each
+ * element (and each chunk's partial sum) computed alike whatever the
+ * thread count. */
 #include <math.h>
 
 #include "hecaton/optim.h"
+#include "hecaton/threads.h"
 #include "hecaton/util.h"
 
 /* The update with the gradients scaled by gscale on the fly (clipping
  * without writing the gradients: g * gscale rounds as a scaling in place
- * would, and the gradients stay as backward left them). */
-static void update_scaled(float *param, const float *grad, float *m, float *v, size_t n,
-                          const hc_adamw *opt, float lr, int decay, long t, float gscale) {
-  HC_ASSERT(t >= 1);
-  float b1 = (float)opt->beta1, b2 = (float)opt->beta2;
-  float omb1 = (float)(1.0 - opt->beta1), omb2 = (float)(1.0 - opt->beta2);
-  /* bias corrections in double: 1 - beta2^t for small t loses digits in fp32 */
-  float c1 = (float)(1.0 - pow(opt->beta1, (double)t));
-  float c2 = (float)(1.0 - pow(opt->beta2, (double)t));
-  float wd = decay ? (float)opt->weight_decay : 0.0f, eps = (float)opt->eps;
-  for (size_t i = 0; i < n; i++) {
+ * would, and the gradients stay as backward left them). Elementwise:
+ * vectorised (HC_VEC_CLONES) and split over hc_threads() threads in chunks,
+ * each element computed alike whatever the thread count. */
+typedef struct {
+  float b1, b2, omb1, omb2, c1, c2, wd, eps, lr, gscale;
+} adamw_consts;
+
+HC_VEC_CLONES static void update_range(float *param, const float *grad, float *m, float *v,
+                                       size_t i0, size_t i1, const adamw_consts *k) {
+  float b1 = k->b1, b2 = k->b2, omb1 = k->omb1, omb2 = k->omb2, c1 = k->c1, c2 = k->c2;
+  float wd = k->wd, eps = k->eps, lr = k->lr, gscale = k->gscale;
+  for (size_t i = i0; i < i1; i++) {
     float g = gscale == 1.0f ? grad[i] : grad[i] * gscale;
     m[i] = b1 * m[i] + omb1 * g;
     v[i] = b2 * v[i] + omb2 * g * g;
     float mhat = m[i] / c1, vhat = v[i] / c2;
     param[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * param[i]);
+  }
+}
+
+enum { CHUNK = 16384 }; /* elements per task */
+
+static void update_scaled(float *param, const float *grad, float *m, float *v, size_t n,
+                          const hc_adamw *opt, float lr, int decay, long t, float gscale) {
+  HC_ASSERT(t >= 1);
+  adamw_consts k = {(float)opt->beta1, (float)opt->beta2, (float)(1.0 - opt->beta1),
+                    (float)(1.0 - opt->beta2),
+                    /* bias corrections in double: 1 - beta2^t for small t loses digits in fp32 */
+                    (float)(1.0 - pow(opt->beta1, (double)t)),
+                    (float)(1.0 - pow(opt->beta2, (double)t)),
+                    decay ? (float)opt->weight_decay : 0.0f, (float)opt->eps, lr, gscale};
+  int nt = hc_threads();
+  long chunks = (long)((n + CHUNK - 1) / CHUNK);
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n >= HC_PAR_MIN_ELEMS) schedule(static)
+  for (long c = 0; c < chunks; c++) {
+    size_t i0 = (size_t)c * CHUNK, i1 = i0 + CHUNK < n ? i0 + CHUNK : n;
+    update_range(param, grad, m, v, i0, i1, &k);
   }
 }
 
@@ -46,9 +71,33 @@ void hc_adamw_step(hc_params *p, const hc_adamw *opt, float lr, long t) {
   hc_adamw_step_scaled(p, opt, lr, t, 1.0f);
 }
 
+/* sum of g^2 over [i0, i1) in double, eight lanes then their sum */
+HC_VEC_CLONES static double sumsq_range(const float *g, size_t i0, size_t i1) {
+  double acc[8] = {0};
+  size_t i = i0;
+  for (; i + 8 <= i1; i += 8)
+    for (int j = 0; j < 8; j++) acc[j] += (double)g[i + j] * g[i + j];
+  double ss = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; i < i1; i++) ss += (double)g[i] * g[i];
+  return ss;
+}
+
+/* Chunks fixed by n alone (at most MAXC of them), their sums added in order:
+ * the same result on any number of threads. */
 double hc_grad_sumsq(const float *g, size_t n) {
+  enum { MAXC = 1024, MINC = 65536 };
+  size_t chunk = n / MAXC + 1;
+  if (chunk < MINC) chunk = MINC;
+  long chunks = (long)((n + chunk - 1) / chunk);
+  double part[MAXC];
+  int nt = hc_threads();
+#pragma omp parallel for num_threads(nt) if (nt > 1 && n >= HC_PAR_MIN_ELEMS) schedule(static)
+  for (long c = 0; c < chunks; c++) {
+    size_t i0 = (size_t)c * chunk, i1 = i0 + chunk < n ? i0 + chunk : n;
+    part[c] = sumsq_range(g, i0, i1);
+  }
   double ss = 0.0;
-  for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+  for (long c = 0; c < chunks; c++) ss += part[c];
   return ss;
 }
 
