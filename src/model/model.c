@@ -8,6 +8,7 @@
 #include "hecaton/flops.h"
 #include "hecaton/kernels.h"
 #include "hecaton/lora.h"
+#include "hecaton/profile.h"
 #include "hecaton/tags.h"
 #include "hecaton/util.h"
 
@@ -267,11 +268,16 @@ static float *gain_grad(hc_model *md, hc_param_kind kind, int l) {
   return g || md->m->phantom ? g : md->lora_sink;
 }
 
+/* Residual adds and zeroing, timed as copies (profile.h). */
 static void add(float *y, const float *x, size_t n) {
+  double t0 = hc_prof_start();
   if (y) for (size_t k = 0; k < n; k++) y[k] += x[k];
+  hc_prof_stop(HC_PROF_COPIES, t0);
 }
 static void zero(float *y, size_t n) {
+  double t0 = hc_prof_start();
   if (y) memset(y, 0, n * sizeof(float));
+  hc_prof_stop(HC_PROF_COPIES, t0);
 }
 
 /* Layers [lo, hi) forward, from the residual stream x[lo]; again in
