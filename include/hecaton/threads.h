@@ -16,7 +16,7 @@
  * machine is shared and a woken thread waits for a core). Elements for the
  * elementwise and row kernels, multiply-adds for GEMMs and attention. */
 #define HC_PAR_MIN_ELEMS 1048576
-#define HC_PAR_MIN_MACS 8388608.0
+#define HC_PAR_MIN_MACS 16777216.0
 
 /* On x86-64, a function marked HC_VEC_CLONES is compiled twice, for AVX2
  * and for the baseline (SSE2), and the loader picks one for the CPU
