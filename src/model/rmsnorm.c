@@ -61,13 +61,29 @@ static void rmsnorm_dot(float *dot, const float *dout, const float *x, const flo
 }
 
 /* y_c = g_c x_c r with r = (sum_k x_k^2 / h + eps)^(-1/2), dr/dx_k = -r^3 x_k / h:
- *   dx_k = r g_k dy_k - (r^3 / h) x_k sum_c(dy_c g_c x_c),  dg_c = sum_t dy_c x_c r. */
+ *   dx_k = r g_k dy_k - (r^3 / h) x_k sum_c(dy_c g_c x_c),  dg_c = sum_t dy_c x_c r.
+ * One token's row: dx +=, dg += (dg NULL: not wanted). */
+HC_VEC_CLONES static void backward_row(float *dxt, float *dg, const float *dy, const float *xt,
+                                       const float *g, float r, float dot, size_t H, int h) {
+  float k = r * r * r * dot / (float)h;
+  for (size_t c = 0; c < H; c++) dxt[c] += r * g[c] * dy[c] - k * xt[c];
+  if (dg)
+    for (size_t c = 0; c < H; c++) dg[c] += dy[c] * xt[c] * r;
+}
+
+/* With threads, tokens are split for dx and features for dg (each dg_c
+ * summed over tokens in order, as the one-pass form does). */
 static void rmsnorm_backward_apply(float *dx, float *dg, const float *dout, const float *rstd,
                                    const float *dot, const float *x, const float *g, int T,
                                    int hl, int h) {
   size_t H = (size_t)hl;
   int nt = hc_threads();
-#pragma omp parallel num_threads(nt) if (nt > 1 && (size_t)T * H >= HC_PAR_MIN_ELEMS)
+  if (nt == 1 || (size_t)T * H < HC_PAR_MIN_ELEMS) { /* one pass: dx and dg together */
+    for (size_t t = 0; t < (size_t)T; t++)
+      backward_row(dx + t * H, dg, dout + t * H, x + t * H, g, rstd[t], dot[t], H, h);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
   {
 #pragma omp for schedule(static)
     for (long t = 0; t < (long)T; t++) {
