@@ -13,7 +13,8 @@ below, so that both programs' GFLOP/s divide one count.
 Run with Debian's interpreter and python3-torch (jobs/bench.sh installs it):
     /usr/bin/python3 jobs/bench-torch.py --model models/small.ini --threads 1
 --threads sets torch.set_num_threads and, before torch loads, OMP_NUM_THREADS
-and OPENBLAS_NUM_THREADS (BENCH_TORCH_KEEP_ENV=1 keeps the caller's instead).
+and OPENBLAS_NUM_THREADS, with OMP_WAIT_POLICY=PASSIVE (PyTorch's best
+setting here; BENCH_TORCH_KEEP_ENV=1 keeps the caller's environment instead).
 Prints one line a run that jobs/bench.sh reads:
     torch: model small threads 1 batch 4x256 steps 5 best_ms ... mean_ms ... flops ... gflops ...
 """
@@ -69,8 +70,13 @@ def main():
     # Before torch loads: its OpenBLAS (Debian's, as hecaton's) reads its
     # pool size from the environment, and torch.set_num_threads does not
     # reach it; left unset it would take every core whatever --threads says.
+    # PyTorch's OpenMP threads and OpenBLAS's are two pools: with libgomp's
+    # default spin-waiting they fight for the cores and two threads ran
+    # slower than one here (small: 2.6 s against 2.1 s a step); waiting
+    # passively gave PyTorch its best two-thread time (1.25 s), so it gets it.
     if not os.environ.get("BENCH_TORCH_KEEP_ENV"):
         os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(a.threads)
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     import torch
     import torch.nn.functional as F
 
