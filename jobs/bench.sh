@@ -37,6 +37,12 @@ field() { awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'
 # min median max of the numbers on stdin.
 mmm() { sort -g | awk '{v[NR] = $1} END {printf "%.3f %.3f %.3f", v[1], v[int((NR + 1) / 2)], v[NR]}'; }
 
+# Idle OpenMP threads sleep rather than spin (both programs): on a machine
+# shared with other jobs a spinning thread takes a core another process
+# wants, and a fork then waits for it (small at 2 threads under load ~10:
+# 3.5-4.0 s a step spinning, 2.1-2.6 s passive).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
 run_hecaton() { # model batch seq steps threads
   OPENBLAS_NUM_THREADS=$5 OMP_NUM_THREADS=$5 mpirun --bind-to none -np 1 \
     "$HC_BUILD/hecaton" bench-train --model "models/$1.ini" --batch "$2" --seq "$3" \
