@@ -57,7 +57,7 @@ table=""
 for spec in $MODELS; do
   IFS=: read -r model b s steps <<<"$spec"
   for t in $THREADS; do
-    hec="" tor="" ratio="" flops=""
+    hec="" tor="" ratio="" flops="" peak=0
     for r in $(seq 1 "$RUNS"); do
       if [ $((r % 2)) -eq 1 ]; then
         h=$(run_hecaton "$model" "$b" "$s" "$steps" "$t"); p=$(run_torch "$model" "$b" "$s" "$steps" "$t")
@@ -65,6 +65,7 @@ for spec in $MODELS; do
         p=$(run_torch "$model" "$b" "$s" "$steps" "$t"); h=$(run_hecaton "$model" "$b" "$s" "$steps" "$t")
       fi
       hb=$(field "$h" best_ms) pb=$(field "$p" best_ms) flops=$(field "$h" flops)
+      peak=$(awk -v a="$peak" -v b="$(field "$h" peak_gflops)" 'BEGIN {print (b > a ? b : a)}')
       hc_log "$model, $t thread(s), run $r: hecaton $hb ms, pytorch $pb ms (best of $steps steps each)"
       hec="$hec$hb"$'\n' tor="$tor$pb"$'\n'
       ratio="$ratio$(awk -v a="$hb" -v b="$pb" 'BEGIN {printf "%.4f", a / b}')"$'\n'
@@ -74,17 +75,20 @@ for spec in $MODELS; do
     read -r rmin rmed rmax <<<"$(printf '%s' "$ratio" | mmm)"
     table="$table$(awk -v m="$model" -v b="$b" -v s="$s" -v t="$t" -v f="$flops" \
       -v h1="$hmin" -v h2="$hmed" -v h3="$hmax" -v p1="$pmin" -v p2="$pmed" -v p3="$pmax" \
-      -v r1="$rmin" -v r2="$rmed" -v r3="$rmax" 'BEGIN {
-        printf "%-9s %3dx%-4d %2d  %8.1f %8.1f %8.1f  %8.1f %8.1f %8.1f   %5.2f %5.2f %5.2f   %6.1f %6.1f\n",
-          m, b, s, t, h1, h2, h3, p1, p2, p3, r1, r2, r3, f / h2 / 1e6, f / p2 / 1e6 }')"$'\n'
+      -v r1="$rmin" -v r2="$rmed" -v r3="$rmax" -v pk="$peak" 'BEGIN {
+        printf "%-9s %3dx%-4d %2d  %8.1f %8.1f %8.1f  %8.1f %8.1f %8.1f   %5.2f %5.2f %5.2f   %6.1f %6.1f   %6.1f  %4.2f %4.2f %4.2f\n",
+          m, b, s, t, h1, h2, h3, p1, p2, p3, r1, r2, r3, f / h2 / 1e6, f / p2 / 1e6, pk,
+          f / h2 / 1e6 / pk, f / p2 / 1e6 / pk, 1.2 * f / p2 / 1e6 / pk }')"$'\n'
   done
 done
 echo
 echo "# hecaton bench-train vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)') (jobs/bench-torch.py):" \
   "best step time of each run (ms), $RUNS alternating runs each; ratio = hecaton / pytorch" \
-  "per pair (below 1: hecaton faster); GFLOP/s at the median, one FLOP count (hc_model_step_flops)"
-printf '%-9s %8s %2s  %26s  %26s   %17s   %13s\n' model batch th "hecaton ms min/med/max" \
-  "pytorch ms min/med/max" "ratio min/med/max" "GFLOP/s hc/pt"
+  "per pair (below 1: hecaton faster); GFLOP/s at the median, one FLOP count (hc_model_step_flops);" \
+  "peak: cblas_sgemm 2048^3 GFLOP/s on the same threads (bench-train, best of the runs); of peak:" \
+  "each step's GFLOP/s over it, and what a step 1.2x faster than PyTorch's median would need"
+printf '%-9s %8s %2s  %26s  %26s   %17s   %13s   %6s  %14s\n' model batch th "hecaton ms min/med/max" \
+  "pytorch ms min/med/max" "ratio min/med/max" "GFLOP/s hc/pt" peak "of peak hc/pt/1.2x"
 printf '%s' "$table"
 
 if [ "$MESH" = 1 ]; then

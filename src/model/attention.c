@@ -49,32 +49,46 @@ static float *scratch(size_t n) {
   return g_scratch;
 }
 
+/* The largest of row[0 .. n) * scale, in 16 lanes (max is exact, so the
+ * lanes give the value a sequential loop would). */
+HC_VEC_CLONES static float row_max(const float *row, int n, float scale) {
+  float mx[16];
+  for (int j = 0; j < 16; j++) mx[j] = -INFINITY;
+  int u = 0;
+  for (; u + 16 <= n; u += 16)
+    for (int j = 0; j < 16; j++) {
+      float x = row[u + j] * scale;
+      mx[j] = x > mx[j] ? x : mx[j];
+    }
+  for (; u < n; u++) mx[0] = row[u] * scale > mx[0] ? row[u] * scale : mx[0];
+  float m = mx[0];
+  for (int j = 1; j < 16; j++) m = mx[j] > m ? mx[j] : m;
+  return m;
+}
+
 /* Rows t0 .. t0 + n - 1 of one head's scores S (row r at S + r ld, keys
- * 0 .. t0 + n - 1 computed): P[t][u] = exp(S[t][u] scale - lse_t) for u <= t,
- * 0 from t + 1 to width. With lse NULL, computes lse into lse_out (the
- * forward's softmax). */
+ * 0 .. t0 + n - 1 computed): P[t][u] = exp(S[t][u] scale - m_t) e^(m_t - lse_t)
+ * for u <= t (m_t the row's largest scaled score), 0 from t + 1 to width.
+ * With lse NULL, computes lse into lse_out (the forward's softmax: one exp
+ * an element, kept in the row and then scaled); with lse given (backward,
+ * recomputing), the same m_t, exps and factor, so the same bits. */
 HC_VEC_CLONES static void softmax_rows(float *S, size_t ld, int t0, int n, int width, float scale,
                          const float *lse, float *lse_out) {
   for (int r = 0; r < n; r++) {
     int t = t0 + r, nu = t + 1;
     float *row = S + (size_t)r * ld;
-    float l;
-    if (lse) {
-      l = lse[t];
-    } else {
-      float maxv = -INFINITY;
-      for (int u = 0; u < nu; u++) maxv = row[u] * scale > maxv ? row[u] * scale : maxv;
-      float acc[8] = {0};
-      int u = 0;
-      for (; u + 8 <= nu; u += 8)
-        for (int j = 0; j < 8; j++) acc[j] += hc_vexpf(row[u + j] * scale - maxv);
-      float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-      for (; u < nu; u++) sum += hc_vexpf(row[u] * scale - maxv);
-      l = maxv + logf(sum);
-      lse_out[t] = l;
-    }
-    for (int u = 0; u < nu; u++) row[u] = hc_vexpf(row[u] * scale - l);
-    for (int u = nu; u < width; u++) row[u] = 0.0f;
+    float maxv = row_max(row, nu, scale);
+    float acc[8] = {0};
+    int u = 0;
+    for (; u + 8 <= nu; u += 8)
+      for (int j = 0; j < 8; j++) acc[j] += row[u + j] = hc_vexpf(row[u + j] * scale - maxv);
+    float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; u < nu; u++) sum += row[u] = hc_vexpf(row[u] * scale - maxv);
+    float l = lse ? lse[t] : maxv + logf(sum);
+    if (!lse) lse_out[t] = l;
+    float f = hc_vexpf(maxv - l); /* 1 / sum, from l as recomputation has it */
+    for (u = 0; u < nu; u++) row[u] *= f;
+    for (u = nu; u < width; u++) row[u] = 0.0f;
   }
 }
 
