@@ -80,7 +80,8 @@ void hc_attention_backward(float *dq, float *dk, float *dv, const float *dout,
 
 /* ---- SwiGLU: out = silu(gate) * up, elementwise over n values ---------- */
 void hc_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
-/* dgate += ..., dup += ...  (both +=). */
+/* dgate = ..., dup = ...  (both written, not added to: the model's only
+ * use, so no zeroing pass first). */
 void hc_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate,
                         const float *up, size_t n);
 

@@ -401,7 +401,7 @@ void hc_model_backward(hc_model *md) {
     float *up = a.up, *hsw = a.hsw;
     /* xnext = xmid + w2(swiglu(w1 xn2, w3 xn2)): dx flows to xmid unchanged. */
     float *dh = md->buf2a, *dg = md->buf2b, *du = md->buf2c;
-    zero(dh, nf), zero(dg, nf), zero(du, nf), zero(dn, n1);
+    zero(dh, nf), zero(dn, n1); /* dg, du: written by SwiGLU's backward */
     ws = linear_ws(m, "w2", m->f2, 0, 1);
     ws_grads(md, &ws, 1, (hc_param_kind[]){HC_P_W2}, (double[]){m->f2});
     const float *w2 = weight(md, HC_P_W2, l, HC_PHASE_BWD);

@@ -22,8 +22,8 @@ HC_VEC_CLONES static void backward_range(float *dgate, float *dup, const float *
                                          size_t i1) {
   for (size_t i = i0; i < i1; i++) {
     float g = gate[i], sig = 1.0f / (1.0f + hc_vexpf(-g));
-    dgate[i] += dout[i] * up[i] * sig * (1.0f + g * (1.0f - sig));
-    dup[i] += dout[i] * g * sig;
+    dgate[i] = dout[i] * up[i] * sig * (1.0f + g * (1.0f - sig));
+    dup[i] = dout[i] * g * sig;
   }
 }
 
