@@ -67,10 +67,12 @@ static void transpose(float *Xt, const float *X, size_t ld, int s, int D) {
 
 /* The largest of row[0 .. n) * scale, in 16 lanes (max is exact, so the
  * lanes give the value a sequential loop would). Vector extensions (gcc,
- * clang): neither vectorises a max written with ?: without -ffast-math. */
+ * clang): neither vectorises a max written with ?: without -ffast-math.
+ * Named apart from crossentropy.c's row_max: clang gives the resolvers of
+ * static target_clones functions global names. */
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
-HC_VEC_CLONES static float row_max(const float *row, int n, float scale) {
+HC_VEC_CLONES static float scores_max(const float *row, int n, float scale) {
   float m = -INFINITY;
   int u = 0;
   if (n >= 16) {
@@ -100,7 +102,7 @@ HC_VEC_CLONES static void softmax_rows(float *S, size_t ld, int t0, int n, int w
   for (int r = 0; r < n; r++) {
     int t = t0 + r, nu = t + 1;
     float *row = S + (size_t)r * ld;
-    float maxv = row_max(row, nu, scale);
+    float maxv = scores_max(row, nu, scale);
     float acc[8] = {0};
     int u = 0;
     for (; u + 8 <= nu; u += 8)
