@@ -33,8 +33,7 @@ HC_VEC_CLONES static void update_range(float *param, const float *grad, float *m
 
 enum { CHUNK = 16384 }; /* elements per task */
 
-static void update_scaled(float *param, const float *grad, float *m, float *v, size_t n,
-                          const hc_adamw *opt, float lr, int decay, long t, float gscale) {
+static adamw_consts consts_of(const hc_adamw *opt, float lr, int decay, long t, float gscale) {
   HC_ASSERT(t >= 1);
   adamw_consts k = {(float)opt->beta1, (float)opt->beta2, (float)(1.0 - opt->beta1),
                     (float)(1.0 - opt->beta2),
@@ -42,6 +41,12 @@ static void update_scaled(float *param, const float *grad, float *m, float *v, s
                     (float)(1.0 - pow(opt->beta1, (double)t)),
                     (float)(1.0 - pow(opt->beta2, (double)t)),
                     decay ? (float)opt->weight_decay : 0.0f, (float)opt->eps, lr, gscale};
+  return k;
+}
+
+static void update_scaled(float *param, const float *grad, float *m, float *v, size_t n,
+                          const hc_adamw *opt, float lr, int decay, long t, float gscale) {
+  adamw_consts k = consts_of(opt, lr, decay, t, gscale);
   int nt = hc_threads();
   long chunks = (long)((n + CHUNK - 1) / CHUNK);
 #pragma omp parallel for num_threads(nt) if (nt > 1 && n >= HC_PAR_MIN_ELEMS) schedule(static)
@@ -56,14 +61,34 @@ void hc_adamw_update(float *param, const float *grad, float *m, float *v, size_t
   update_scaled(param, grad, m, v, n, opt, lr, decay, t, 1.0f);
 }
 
+/* A tensor of at least HC_PAR_MIN_ELEMS is split over the threads by
+ * itself; the smaller ones (most of a Llama layer's: wq at dim 512 is
+ * 262144) are handed out whole to the threads as they come free, so they
+ * too use every thread. Each element is computed alike either way. */
 void hc_adamw_step_scaled(hc_params *p, const hc_adamw *opt, float lr, long t, float gscale) {
   if (!p->params) return; /* dry-run: nothing held */
-  for (size_t k = 0; k < p->n_tensors; k++) {
-    const hc_tensor *x = &p->tensors[k];
+  adamw_consts k[2] = {consts_of(opt, lr, 0, t, gscale), consts_of(opt, lr, 1, t, gscale)};
+  size_t small = 0;
+  for (size_t i = 0; i < p->n_tensors; i++) {
+    const hc_tensor *x = &p->tensors[i];
     if (x->goff == HC_FROZEN) continue; /* the base model under LoRA */
+    if (x->numel >= HC_PAR_MIN_ELEMS) {
+      update_scaled(p->params + x->offset, p->grads + x->goff, p->m + x->goff, p->v + x->goff,
+                    x->numel, opt, lr, x->spec.decay, t, gscale);
+    } else {
+      small += x->numel;
+    }
+  }
+  int nt = hc_threads();
+  long nten = (long)p->n_tensors;
+#pragma omp parallel for num_threads(nt) if (nt > 1 && small >= HC_PAR_MIN_ELEMS) \
+    schedule(dynamic, 1)
+  for (long i = 0; i < nten; i++) {
+    const hc_tensor *x = &p->tensors[i];
+    if (x->goff == HC_FROZEN || x->numel >= HC_PAR_MIN_ELEMS) continue;
     size_t g = x->goff;
-    update_scaled(p->params + x->offset, p->grads + g, p->m + g, p->v + g, x->numel, opt, lr,
-                  x->spec.decay, t, gscale);
+    update_range(p->params + x->offset, p->grads + g, p->m + g, p->v + g, 0, x->numel,
+                 &k[x->spec.decay ? 1 : 0]);
   }
 }
 
