@@ -37,9 +37,12 @@ int hc_threads(void);
 int hc_threads_set(int n);
 
 /* C = alpha op(A) op(B) + beta C (row-major, as cblas_sgemm), the rows of C
- * in blocks (four per thread, taken as threads come free: a thread slowed
- * by another process on its core takes fewer), each block one one-thread
- * cblas_sgemm. Small products run on the calling thread. */
+ * in one block per thread, each one one-thread cblas_sgemm. Each block
+ * packs the whole of op(B), so fewer blocks pack it fewer times: one per
+ * thread ran small's GEMMs at 2 threads at 173-180 GFLOP/s against 100-168
+ * with four per thread handed out as threads came free (and a step of
+ * small 923-1124 ms against 945-1187, pair by pair). Small products run on
+ * the calling thread. */
 void hc_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -21,7 +21,7 @@ int hc_threads_set(int n) {
 void hc_sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
               const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
   int nt = hc_threads();
-  int blocks = 4 * nt, rows = (M + blocks - 1) / blocks;
+  int blocks = nt, rows = (M + blocks - 1) / blocks;
   rows = (rows + 15) / 16 * 16; /* whole 16-row panels, at least 64 rows */
   if (rows < 64) rows = 64;
   blocks = (M + rows - 1) / rows;
