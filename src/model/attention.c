@@ -65,28 +65,24 @@ static void transpose(float *Xt, const float *X, size_t ld, int s, int D) {
       for (int t = t0; t < t0 + 16 && t < s; t++) Xt[(size_t)c * s + t] = X[(size_t)t * ld + c];
 }
 
-/* The largest of row[0 .. n) * scale, in 16 lanes (max is exact, so the
- * lanes give the value a sequential loop would). Vector extensions (gcc,
- * clang): neither vectorises a max written with ?: without -ffast-math.
- * Named apart from crossentropy.c's row_max: clang gives the resolvers of
- * static target_clones functions global names. */
-typedef float v16f __attribute__((vector_size(64)));
-typedef int32_t v16i __attribute__((vector_size(64)));
-HC_VEC_CLONES static float scores_max(const float *row, int n, float scale) {
-  float m = -INFINITY;
+/* Softmax rows run in 16 lanes (vmath.h's vector extensions: one AVX-512
+ * register, two AVX2, four SSE2, with the same lanes and sums on each),
+ * a row's last vector masked rather than finished one element at a time:
+ * rows are short (t + 1 keys), and the scalar tails took most of the
+ * forward softmax (small, 1 thread: 11.3 ms a step for 4.7M scores). A
+ * vector that overruns n stays inside the row's width (the block's keys,
+ * or s), whose values the masks drop. */
+/* The largest of row[0 .. n) * scale (max is exact: any order gives it). */
+HC_VEC_CLONES static float scores_max(const float *row, int n, int width, float scale) {
+  hc_v16f mx = hc_v16_splat(-INFINITY);
   int u = 0;
-  if (n >= 16) {
-    v16f mx, x;
-    memcpy(&mx, row, sizeof mx);
-    mx = mx * scale;
-    for (u = 16; u + 16 <= n; u += 16) {
-      memcpy(&x, row + u, sizeof x);
-      x = x * scale;
-      v16i gt = x > mx;
-      mx = (v16f)(((v16i)x & gt) | ((v16i)mx & ~gt));
-    }
-    for (int j = 0; j < 16; j++) m = mx[j] > m ? mx[j] : m;
+  for (; u < n && u + 16 <= width; u += 16) {
+    hc_v16f x = hc_v16_select(hc_v16_below(u, n), hc_v16_load(row + u) * scale,
+                              hc_v16_splat(-INFINITY));
+    mx = hc_v16_select(x > mx, x, mx); /* (a > b) & c: gcc goes lane by lane */
   }
+  float m = -INFINITY;
+  for (int j = 0; j < 16; j++) m = mx[j] > m ? mx[j] : m;
   for (; u < n; u++) m = row[u] * scale > m ? row[u] * scale : m;
   return m;
 }
@@ -98,22 +94,28 @@ HC_VEC_CLONES static float scores_max(const float *row, int n, float scale) {
  * an element, kept in the row and then scaled); with lse given (backward,
  * recomputing), the same m_t, exps and factor, so the same bits. */
 HC_VEC_CLONES static void softmax_rows(float *S, size_t ld, int t0, int n, int width, float scale,
-                         const float *lse, float *lse_out) {
+                                       const float *lse, float *lse_out) {
   for (int r = 0; r < n; r++) {
-    int t = t0 + r, nu = t + 1;
+    int t = t0 + r, nu = t + 1, u = 0;
     float *row = S + (size_t)r * ld;
-    float maxv = scores_max(row, nu, scale);
-    float acc[8] = {0};
-    int u = 0;
-    for (; u + 8 <= nu; u += 8)
-      for (int j = 0; j < 8; j++) acc[j] += row[u + j] = hc_vexpf(row[u + j] * scale - maxv);
-    float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    float maxv = scores_max(row, nu, width, scale);
+    hc_v16f acc = hc_v16_splat(0.0f);
+    for (; u < nu && u + 16 <= width; u += 16) { /* masked lanes: exp(-inf) = 0 */
+      hc_v16f x = hc_v16_select(hc_v16_below(u, nu), hc_v16_load(row + u) * scale - maxv,
+                                hc_v16_splat(-INFINITY));
+      hc_v16f e = hc_vexpf16(x);
+      hc_v16_store(row + u, e);
+      acc += e;
+    }
+    float sum = hc_v16_sum(acc);
     for (; u < nu; u++) sum += row[u] = hc_vexpf(row[u] * scale - maxv);
     float l = lse ? lse[t] : maxv + logf(sum);
     if (!lse) lse_out[t] = l;
     float f = hc_vexpf(maxv - l); /* 1 / sum, from l as recomputation has it */
-    for (u = 0; u < nu; u++) row[u] *= f;
-    for (u = nu; u < width; u++) row[u] = 0.0f;
+    int done = u; /* [nu, done) holds zeros already */
+    for (u = 0; u + 16 <= done; u += 16) hc_v16_store(row + u, hc_v16_load(row + u) * f);
+    for (; u < nu; u++) row[u] *= f;
+    for (u = done > nu ? done : nu; u < width; u++) row[u] = 0.0f;
   }
 }
 
@@ -122,16 +124,21 @@ HC_VEC_CLONES static void softmax_rows(float *S, size_t ld, int t0, int n, int w
 HC_VEC_CLONES static void softmax_grad_rows(float *dP, const float *P, size_t ld, int t0, int n,
                                             int kv, float scale) {
   for (int r = 0; r < n; r++) {
-    int nu = t0 + r + 1;
+    int nu = t0 + r + 1, u = 0;
     const float *pr = P + (size_t)r * ld;
-    float *dr = dP + (size_t)r * kv, acc[8] = {0};
-    int u = 0;
-    for (; u + 8 <= nu; u += 8)
-      for (int j = 0; j < 8; j++) acc[j] += pr[u + j] * dr[u + j];
-    float pdp = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    float *dr = dP + (size_t)r * kv;
+    hc_v16f acc = hc_v16_splat(0.0f);
+    for (; u < nu && u + 16 <= kv; u += 16)
+      acc += hc_v16_select(hc_v16_below(u, nu), hc_v16_load(pr + u) * hc_v16_load(dr + u),
+                           hc_v16_splat(0.0f));
+    float pdp = hc_v16_sum(acc);
     for (; u < nu; u++) pdp += pr[u] * dr[u];
-    for (u = 0; u < nu; u++) dr[u] = pr[u] * (dr[u] - pdp) * scale;
-    for (u = nu; u < kv; u++) dr[u] = 0.0f;
+    for (u = 0; u < nu && u + 16 <= kv; u += 16)
+      hc_v16_store(dr + u, hc_v16_select(hc_v16_below(u, nu),
+                                    hc_v16_load(pr + u) * (hc_v16_load(dr + u) - pdp) * scale,
+                                    hc_v16_splat(0.0f)));
+    for (; u < nu; u++) dr[u] = pr[u] * (dr[u] - pdp) * scale;
+    for (; u < kv; u++) dr[u] = 0.0f;
   }
 }
 

@@ -37,4 +37,61 @@ static inline float hc_vexpf(float x) {
   return x < -87.3f ? 0.0f : p * scale;
 }
 
+/* hc_vexpf on 16 lanes (vector extensions, gcc and clang): the same
+ * operations in the same order on each lane, so each lane equals
+ * hc_vexpf of it bit for bit; on AVX-512 one register, on AVX2 two, on
+ * SSE2 four. */
+/* The helpers are static and inlined into each clone (gcc's -Wpsabi note
+ * on 64-byte vector arguments is off: CMakeLists.txt). */
+typedef float hc_v16f __attribute__((vector_size(64)));
+typedef int32_t hc_v16i __attribute__((vector_size(64)));
+
+static inline hc_v16f hc_v16_select(hc_v16i mask, hc_v16f a, hc_v16f b) {
+  return (hc_v16f)(((hc_v16i)a & mask) | ((hc_v16i)b & ~mask));
+}
+
+static inline hc_v16f hc_v16_load(const float *x) {
+  hc_v16f v;
+  memcpy(&v, x, sizeof v);
+  return v;
+}
+static inline void hc_v16_store(float *x, hc_v16f v) { memcpy(x, &v, sizeof v); }
+
+static inline hc_v16f hc_v16_splat(float a) {
+  hc_v16f z = {0};
+  return z + a;
+}
+
+static inline hc_v16f hc_vexpf16(hc_v16f x) {
+  hc_v16i lo = x < -87.3f;
+  hc_v16f xc = hc_v16_select(lo, hc_v16_splat(-87.3f), hc_v16_select(x > 88.7f, hc_v16_splat(88.7f), x));
+  hc_v16f n = xc * 1.44269504088896341f + 12582912.0f;
+  n -= 12582912.0f;
+  hc_v16f r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  hc_v16f p = hc_v16_splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  hc_v16i e = (__builtin_convertvector(n, hc_v16i) + 127) << 23;
+  return (hc_v16f)((hc_v16i)(p * (hc_v16f)e) & ~lo);
+}
+
+/* Lanes j with j0 + j < n: all ones; the others 0. */
+static inline hc_v16i hc_v16_below(int j0, int n) {
+  const hc_v16i iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  return iota + j0 < n;
+}
+
+/* The lanes' sum in a fixed tree (the same on every clone). */
+static inline float hc_v16_sum(hc_v16f a) {
+  float s8[8], s4[4];
+  for (int j = 0; j < 8; j++) s8[j] = a[j] + a[j + 8];
+  for (int j = 0; j < 4; j++) s4[j] = s8[j] + s8[j + 4];
+  return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
 #endif

@@ -15,19 +15,23 @@
  * vectorised (HC_VEC_CLONES) and split over hc_threads() threads in chunks,
  * each element computed alike whatever the thread count. */
 typedef struct {
-  float b1, b2, omb1, omb2, c1, c2, wd, eps, lr, gscale;
+  float b1, b2, omb1, omb2, rc1, rsc2, wd, eps, lr, gscale;
 } adamw_consts;
 
+/* mhat / (sqrt(vhat) + eps) as (m rc1) / (sqrt(v) rsc2 + eps), with
+ * rc1 = 1 / (1 - beta1^t) and rsc2 = 1 / sqrt(1 - beta2^t) from the
+ * constants: one division and one square root an element instead of three
+ * and one. The loop was bound by the divider (small, 1 thread: 27.6 ms,
+ * 16.7 this way, against 16.1 with neither, where memory binds). */
 HC_VEC_CLONES static void update_range(float *param, const float *grad, float *m, float *v,
                                        size_t i0, size_t i1, const adamw_consts *k) {
-  float b1 = k->b1, b2 = k->b2, omb1 = k->omb1, omb2 = k->omb2, c1 = k->c1, c2 = k->c2;
+  float b1 = k->b1, b2 = k->b2, omb1 = k->omb1, omb2 = k->omb2, rc1 = k->rc1, rsc2 = k->rsc2;
   float wd = k->wd, eps = k->eps, lr = k->lr, gscale = k->gscale;
   for (size_t i = i0; i < i1; i++) {
     float g = gscale == 1.0f ? grad[i] : grad[i] * gscale;
-    m[i] = b1 * m[i] + omb1 * g;
-    v[i] = b2 * v[i] + omb2 * g * g;
-    float mhat = m[i] / c1, vhat = v[i] / c2;
-    param[i] -= lr * (mhat / (sqrtf(vhat) + eps) + wd * param[i]);
+    float mi = b1 * m[i] + omb1 * g, vi = b2 * v[i] + omb2 * g * g;
+    m[i] = mi, v[i] = vi;
+    param[i] -= lr * (mi * rc1 / (sqrtf(vi) * rsc2 + eps) + wd * param[i]);
   }
 }
 
@@ -38,8 +42,8 @@ static adamw_consts consts_of(const hc_adamw *opt, float lr, int decay, long t, 
   adamw_consts k = {(float)opt->beta1, (float)opt->beta2, (float)(1.0 - opt->beta1),
                     (float)(1.0 - opt->beta2),
                     /* bias corrections in double: 1 - beta2^t for small t loses digits in fp32 */
-                    (float)(1.0 - pow(opt->beta1, (double)t)),
-                    (float)(1.0 - pow(opt->beta2, (double)t)),
+                    (float)(1.0 / (1.0 - pow(opt->beta1, (double)t))),
+                    (float)(1.0 / sqrt(1.0 - pow(opt->beta2, (double)t))),
                     decay ? (float)opt->weight_decay : 0.0f, (float)opt->eps, lr, gscale};
   return k;
 }
