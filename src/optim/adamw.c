@@ -4,6 +4,7 @@
  * element (and each chunk's partial sum) computed alike whatever the
  * thread count. */
 #include <math.h>
+#include <string.h>
 
 #include "hecaton/optim.h"
 #include "hecaton/threads.h"
@@ -100,12 +101,20 @@ void hc_adamw_step(hc_params *p, const hc_adamw *opt, float lr, long t) {
   hc_adamw_step_scaled(p, opt, lr, t, 1.0f);
 }
 
-/* sum of g^2 over [i0, i1) in double, eight lanes then their sum */
+/* sum of g^2 over [i0, i1) in double, eight lanes then their sum (vector
+ * extensions: gcc kept the eight accumulators scalar, 7.5 ms a step of
+ * small at 1 thread, against the 3 that reading the gradients takes). */
+typedef float v8f __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
 HC_VEC_CLONES static double sumsq_range(const float *g, size_t i0, size_t i1) {
-  double acc[8] = {0};
+  v8d acc = {0};
   size_t i = i0;
-  for (; i + 8 <= i1; i += 8)
-    for (int j = 0; j < 8; j++) acc[j] += (double)g[i + j] * g[i + j];
+  for (; i + 8 <= i1; i += 8) {
+    v8f x;
+    memcpy(&x, g + i, sizeof x);
+    v8d d = __builtin_convertvector(x, v8d);
+    acc += d * d;
+  }
   double ss = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
   for (; i < i1; i++) ss += (double)g[i] * g[i];
   return ss;
