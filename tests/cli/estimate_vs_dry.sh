@@ -22,11 +22,11 @@ for cfg in "$@"; do
   while [ $((l % r)) -ne 0 ] || [ $((l % c)) -ne 0 ]; do l=$((l + 1)); done
   b=$((2 * l)) s=32
   rm -f est.csv dry.h5
-  "$bin" estimate --model "$model" --mesh "$mesh" --method "$method" --batch $b --seq $s --csv est.csv "${extra[@]}" >/dev/null 2>&1 ||
-    { echo "FAIL: estimate $method $mesh $model"; failed=$((failed + 1)); continue; }
+  "$bin" estimate --model "$model" --mesh "$mesh" --method "$method" --batch $b --seq $s --csv est.csv "${extra[@]}" >est.log 2>&1 ||
+    { echo "FAIL: estimate $method $mesh $model"; tail -5 est.log; failed=$((failed + 1)); continue; }
   mpirun --oversubscribe -np $np "$bin" train --method "$method" --mesh "$mesh" --model "$model" \
-    --batch $b --seq $s --steps 1 --dry-run --report dry.h5 "${extra[@]}" >/dev/null 2>&1 ||
-    { echo "FAIL: dry-run $method $mesh $model"; failed=$((failed + 1)); continue; }
+    --batch $b --seq $s --steps 1 --dry-run --report dry.h5 "${extra[@]}" >dry.log 2>&1 ||
+    { echo "FAIL: dry-run $method $mesh $model"; tail -15 dry.log; failed=$((failed + 1)); continue; }
   e_sent=$(col est.csv bytes_sent_per_chiplet) e_time=$(col est.csv step_time_s) e_nop=$(col est.csv nop_time_s)
   d_sent=$(h5max dry.h5 /metrics/chiplets/sent) d_time=$(h5max dry.h5 /metrics/chiplets/step_time)
   d_nop=$(h5max dry.h5 /metrics/chiplets/busy_nop)
