@@ -18,31 +18,34 @@
  * [-87.3, 88.7]; 0 below (exp(-inf) = 0, as the masked scores need);
  * x above 88.7 gives exp(88.7) (no caller gets near: arguments are
  * logits minus their maximum, or gate values of a trained network). */
+/* n and the polynomial p = exp(r) from the clamped xc, for a float or for
+ * each lane of a vector (type T; p holds the leading coefficient). */
+#define HC_EXPF_POLY(T, xc, n, p)            \
+  T n = (xc) * 1.44269504088896341f + 12582912.0f; \
+  n -= 12582912.0f;                          \
+  T r_ = (xc) - n * 0.693359375f;            \
+  r_ = r_ - n * -2.12194440e-4f;             \
+  p = p * r_ + 1.3981999507e-3f;             \
+  p = p * r_ + 8.3334519073e-3f;             \
+  p = p * r_ + 4.1665795894e-2f;             \
+  p = p * r_ + 1.6666665459e-1f;             \
+  p = p * r_ + 5.0000001201e-1f;             \
+  p = p * (r_ * r_) + r_ + 1.0f
+#define HC_EXPF_C6 1.9875691500e-4f
+
 static inline float hc_vexpf(float x) {
   float xc = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
-  float n = xc * 1.44269504088896341f + 12582912.0f;
-  n -= 12582912.0f;
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
+  float p = HC_EXPF_C6;
+  HC_EXPF_POLY(float, xc, n, p);
   int32_t e = ((int32_t)n + 127) << 23;
   float scale;
   memcpy(&scale, &e, sizeof scale);
   return x < -87.3f ? 0.0f : p * scale;
 }
 
-/* hc_vexpf on 16 lanes (vector extensions, gcc and clang): the same
- * operations in the same order on each lane, so each lane equals
- * hc_vexpf of it bit for bit; on AVX-512 one register, on AVX2 two, on
- * SSE2 four. */
-/* The helpers are static and inlined into each clone (gcc's -Wpsabi note
- * on 64-byte vector arguments is off: CMakeLists.txt). */
+/* 16-lane helpers (vector extensions, gcc and clang; on AVX-512 one
+ * register, on AVX2 two, on SSE2 four), static and inlined into each clone
+ * (gcc's -Wpsabi note on 64-byte vector arguments is off: CMakeLists.txt). */
 typedef float hc_v16f __attribute__((vector_size(64)));
 typedef int32_t hc_v16i __attribute__((vector_size(64)));
 
@@ -62,20 +65,13 @@ static inline hc_v16f hc_v16_splat(float a) {
   return z + a;
 }
 
+/* hc_vexpf on 16 lanes: the same operations in the same order on each
+ * lane, so each lane equals hc_vexpf of it bit for bit. */
 static inline hc_v16f hc_vexpf16(hc_v16f x) {
   hc_v16i lo = x < -87.3f;
   hc_v16f xc = hc_v16_select(lo, hc_v16_splat(-87.3f), hc_v16_select(x > 88.7f, hc_v16_splat(88.7f), x));
-  hc_v16f n = xc * 1.44269504088896341f + 12582912.0f;
-  n -= 12582912.0f;
-  hc_v16f r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  hc_v16f p = hc_v16_splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
+  hc_v16f p = hc_v16_splat(HC_EXPF_C6);
+  HC_EXPF_POLY(hc_v16f, xc, n, p);
   hc_v16i e = (__builtin_convertvector(n, hc_v16i) + 127) << 23;
   return (hc_v16f)((hc_v16i)(p * (hc_v16f)e) & ~lo);
 }
