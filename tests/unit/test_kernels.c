@@ -316,18 +316,23 @@ static void attn_reference(float *out, const attn_ctx *c) {
 static void test_attention(void) {
   /* (b, s, n_heads, n_kv_heads, head_dim): a group of 2, a single shared KV
    * head, plain MHA, an odd head dim, a one-token sequence. */
-  int cases[9][5] = {{2, 5, 4, 2, 6}, {2, 5, 3, 1, 4}, {1, 7, 3, 3, 4},
-                     {3, 3, 2, 1, 3}, {2, 1, 2, 2, 4}, {1, 6, 6, 2, 2}};
+  int cases[11][5] = {{2, 5, 4, 2, 6}, {2, 5, 3, 1, 4}, {1, 7, 3, 3, 4},
+                      {3, 3, 2, 1, 3}, {2, 1, 2, 2, 4}, {1, 6, 6, 2, 2},
+                      /* rows longer than the softmax's 16 lanes: blocks of 32
+                       * queries, a last block of 6 (70) or 5 (37) keys past a
+                       * multiple of 16, so whole vectors, masked lanes and
+                       * the scalar tail all run */
+                      {1, 70, 2, 1, 4}, {2, 37, 2, 2, 3}};
   /* and three drawn from the seeded RNG: b 1..3, s 1..8, n_kv 1..3,
    * group 1..3, d 1..5 */
-  for (size_t k = 6; k < 9; k++) {
+  for (size_t k = 8; k < 11; k++) {
     int nkv = 1 + (int)(hc_rng_u64(&rng) % 3), grp = 1 + (int)(hc_rng_u64(&rng) % 3);
     cases[k][0] = 1 + (int)(hc_rng_u64(&rng) % 3);
     cases[k][1] = 1 + (int)(hc_rng_u64(&rng) % 8);
     cases[k][2] = nkv * grp, cases[k][3] = nkv;
     cases[k][4] = 1 + (int)(hc_rng_u64(&rng) % 5);
   }
-  for (size_t k = 0; k < 9; k++) {
+  for (size_t k = 0; k < 11; k++) {
     attn_ctx c;
     attn_alloc(&c, cases[k][0], cases[k][1], cases[k][2], cases[k][3], cases[k][4]);
     size_t nq = (size_t)c.b * c.s * c.nh * c.d, nk = (size_t)c.b * c.s * c.nkv * c.d;
@@ -351,12 +356,13 @@ static void test_attention(void) {
 /* Without recomputation (probs kept by forward, read by backward) the
  * output, lse and gradients equal the recomputing kernel's bit for bit,
  * and the kept rows are probabilities (sum 1, zero above the diagonal). */
-static void test_attention_kept_probs(void) {
+static void kept_probs_case(int b, int s, int nh, int nkv, int d) {
   attn_ctx c;
-  attn_alloc(&c, 2, 7, 4, 2, 3);
+  attn_alloc(&c, b, s, nh, nkv, d);
   size_t nq = (size_t)c.b * c.s * c.nh * c.d, nk = (size_t)c.b * c.s * c.nkv * c.d;
   size_t S = (size_t)c.s, np = (size_t)c.b * c.nh * S * S, nl = (size_t)c.b * c.nh * S;
   float *out = zeros(nq), *lse = zeros(nl), *P = zeros(np);
+  for (size_t i = 0; i < np; i++) P[i] = NAN; /* every element must be written */
   float *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
   attn_fwd(&c);
   attn_bwd(&c);
@@ -368,8 +374,8 @@ static void test_attention_kept_probs(void) {
   for (size_t k = 0; k < 5; k++)
     for (size_t i = 0; i < t[k].n; i++)
       if (memcmp(&t[k].a[i], &t[k].b[i], sizeof(float))) {
-        fprintf(stderr, "%s[%zu]: %.9g with probs kept, %.9g recomputed\n", t[k].name, i,
-                t[k].a[i], t[k].b[i]);
+        fprintf(stderr, "s=%d %s[%zu]: %.9g with probs kept, %.9g recomputed\n", s, t[k].name,
+                i, t[k].a[i], t[k].b[i]);
         CU_FAIL_FATAL("kept probabilities change the result");
       }
   for (size_t r = 0; r < (size_t)c.b * c.nh * S; r++) {
@@ -377,13 +383,26 @@ static void test_attention_kept_probs(void) {
     size_t tq = r % S;
     double sum = 0;
     for (size_t u = 0; u < S; u++) {
-      if (u > tq) CU_ASSERT_EQUAL_FATAL(row[u], 0.0f);
+      if (u > tq && row[u] != 0.0f) {
+        fprintf(stderr, "s=%d probs row %zu (query %zu) key %zu: %.9g above the diagonal\n", s,
+                r, tq, u, row[u]);
+        CU_FAIL_FATAL("kept probabilities not zero above the diagonal");
+      }
       sum += row[u];
     }
-    CU_ASSERT_DOUBLE_EQUAL_FATAL(sum, 1.0, 1e-5);
+    if (fabs(sum - 1.0) > 1e-5) {
+      fprintf(stderr, "s=%d probs row %zu: sum %.9g, want 1\n", s, r, sum);
+      CU_FAIL_FATAL("kept probabilities do not sum to 1");
+    }
   }
   free(out), free(lse), free(P), free(dq), free(dk), free(dv);
   attn_free(&c);
+}
+
+/* Short rows (the scalar path) and rows past the softmax's 16 lanes. */
+static void test_attention_kept_probs(void) {
+  kept_probs_case(2, 7, 4, 2, 3);
+  kept_probs_case(1, 45, 2, 1, 4);
 }
 
 /* Output at position t is bitwise unchanged when q, k, v after t change. */
