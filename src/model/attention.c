@@ -103,7 +103,8 @@ HC_VEC_CLONES static void softmax_rows(float *S, size_t ld, int t0, int n, int w
     for (; u < nu && u + 16 <= width; u += 16) { /* masked lanes: exp(-inf) = 0 */
       hc_v16f x = hc_v16_select(hc_v16_below(u, nu), hc_v16_load(row + u) * scale - maxv,
                                 hc_v16_splat(-INFINITY));
-      hc_v16f e = hc_vexpf16(x);
+      hc_v16f e;
+      HC_VEXPF16(e, x);
       hc_v16_store(row + u, e);
       acc += e;
     }

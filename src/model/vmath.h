@@ -43,51 +43,41 @@ static inline float hc_vexpf(float x) {
   return x < -87.3f ? 0.0f : p * scale;
 }
 
-/* 16-lane helpers (vector extensions, gcc and clang; on AVX-512 one
- * register, on AVX2 two, on SSE2 four), static and inlined into each clone
- * (gcc's -Wpsabi note on 64-byte vector arguments is off: CMakeLists.txt). */
+/* 16 lanes (vector extensions, gcc and clang; one AVX-512 register, two
+ * AVX2, four SSE2). Macros, not functions: clang rejects a function that
+ * takes or returns a 64-byte vector where AVX-512 is off (the AVX2 and
+ * baseline clones), inlined or not. */
 typedef float hc_v16f __attribute__((vector_size(64)));
 typedef int32_t hc_v16i __attribute__((vector_size(64)));
+/* the same vector at any float's address, for loads and stores */
+typedef float hc_v16f_u __attribute__((vector_size(64), aligned(4), may_alias));
+static const hc_v16i hc_v16_iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
-static inline hc_v16f hc_v16_select(hc_v16i mask, hc_v16f a, hc_v16f b) {
-  return (hc_v16f)(((hc_v16i)a & mask) | ((hc_v16i)b & ~mask));
-}
-
-static inline hc_v16f hc_v16_load(const float *x) {
-  hc_v16f v;
-  memcpy(&v, x, sizeof v);
-  return v;
-}
-static inline void hc_v16_store(float *x, hc_v16f v) { memcpy(x, &v, sizeof v); }
-
-static inline hc_v16f hc_v16_splat(float a) {
-  hc_v16f z = {0};
-  return z + a;
-}
-
-/* hc_vexpf on 16 lanes: the same operations in the same order on each
- * lane, so each lane equals hc_vexpf of it bit for bit. */
-static inline hc_v16f hc_vexpf16(hc_v16f x) {
-  hc_v16i lo = x < -87.3f;
-  hc_v16f xc = hc_v16_select(lo, hc_v16_splat(-87.3f), hc_v16_select(x > 88.7f, hc_v16_splat(88.7f), x));
-  hc_v16f p = hc_v16_splat(HC_EXPF_C6);
-  HC_EXPF_POLY(hc_v16f, xc, n, p);
-  hc_v16i e = (__builtin_convertvector(n, hc_v16i) + 127) << 23;
-  return (hc_v16f)((hc_v16i)(p * (hc_v16f)e) & ~lo);
-}
-
+#define hc_v16_load(x) (*(const hc_v16f_u *)(x))
+#define hc_v16_store(x, v) (*(hc_v16f_u *)(x) = (v))
+#define hc_v16_splat(a) ((hc_v16f){0} + (float)(a))
+/* a where mask (all ones), else b */
+#define hc_v16_select(mask, a, b) \
+  ((hc_v16f)((((hc_v16i)(a)) & (mask)) | (((hc_v16i)(b)) & ~(mask))))
 /* Lanes j with j0 + j < n: all ones; the others 0. */
-static inline hc_v16i hc_v16_below(int j0, int n) {
-  const hc_v16i iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  return iota + j0 < n;
-}
+#define hc_v16_below(j0, n) (hc_v16_iota + (j0) < (n))
+/* The lanes' sum in a fixed tree (the same on every clone); a: a variable. */
+#define hc_v16_sum(a)                                                         \
+  (((((a)[0] + (a)[8]) + ((a)[4] + (a)[12])) + (((a)[2] + (a)[10]) + ((a)[6] + (a)[14]))) + \
+   ((((a)[1] + (a)[9]) + ((a)[5] + (a)[13])) + (((a)[3] + (a)[11]) + ((a)[7] + (a)[15]))))
 
-/* The lanes' sum in a fixed tree (the same on every clone). */
-static inline float hc_v16_sum(hc_v16f a) {
-  float s8[8], s4[4];
-  for (int j = 0; j < 8; j++) s8[j] = a[j] + a[j + 8];
-  for (int j = 0; j < 4; j++) s4[j] = s8[j] + s8[j + 4];
-  return (s4[0] + s4[2]) + (s4[1] + s4[3]);
-}
+/* out = hc_vexpf of each lane of x: the same operations in the same order
+ * on each lane, so each lane equals hc_vexpf of it bit for bit. */
+#define HC_VEXPF16(out, x)                                                          \
+  do {                                                                              \
+    hc_v16f x_ = (x);                                                               \
+    hc_v16i lo_ = x_ < -87.3f;                                                      \
+    hc_v16f xc_ = hc_v16_select(lo_, hc_v16_splat(-87.3f),                          \
+                                hc_v16_select(x_ > 88.7f, hc_v16_splat(88.7f), x_)); \
+    hc_v16f p_ = hc_v16_splat(HC_EXPF_C6);                                          \
+    HC_EXPF_POLY(hc_v16f, xc_, n_, p_);                                             \
+    hc_v16i e_ = (__builtin_convertvector(n_, hc_v16i) + 127) << 23;                \
+    (out) = (hc_v16f)((hc_v16i)(p_ * (hc_v16f)e_) & ~lo_);                          \
+  } while (0)
 
 #endif
